@@ -1,0 +1,79 @@
+//! Read throughput: every aligned tile-sized region of a level, through the
+//! public `read_region`, on a fixed number of threads.
+
+use crate::error::{Result, SlideError};
+use crate::slide::Slide;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::time::Instant;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchResult {
+    pub level: usize,
+    pub tile: u32,
+    pub threads: usize,
+    pub tiles: u64,
+    pub seconds: f64,
+    pub tiles_per_s: f64,
+    pub megapixels_per_s: f64,
+}
+
+/// The regions a bench reads: (x, y) in level-0 pixels, row-major.
+pub fn bench_regions(slide: &Slide, level: usize, tile: u32) -> Result<Vec<(i64, i64)>> {
+    let dims = slide.level_dimensions();
+    let &(w, h) = dims.get(level).ok_or_else(|| {
+        SlideError::InvalidArgument(format!(
+            "level {level} does not exist ({} levels)",
+            dims.len()
+        ))
+    })?;
+    let ds = slide.level_downsamples()[level];
+    let t = u64::from(tile.max(1));
+    let mut v = Vec::new();
+    for row in 0..h.div_ceil(t) {
+        for col in 0..w.div_ceil(t) {
+            v.push((
+                ((col * t) as f64 * ds) as i64,
+                ((row * t) as f64 * ds) as i64,
+            ));
+        }
+    }
+    Ok(v)
+}
+
+/// Reads every region once on `threads` threads (`progress` is called per region).
+pub fn bench_level(
+    slide: &Slide,
+    level: usize,
+    tile: u32,
+    threads: usize,
+    progress: &(dyn Fn() + Sync),
+) -> Result<BenchResult> {
+    let regions = bench_regions(slide, level, tile)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .map_err(|e| SlideError::InvalidArgument(format!("thread pool: {e}")))?;
+    let start = Instant::now();
+    pool.install(|| {
+        regions.par_iter().try_for_each(|&(x, y)| {
+            let img = slide.read_region(x, y, level, tile, tile)?;
+            std::hint::black_box(&img);
+            progress();
+            Ok::<_, SlideError>(())
+        })
+    })?;
+    let seconds = start.elapsed().as_secs_f64();
+    let tiles = regions.len() as u64;
+    Ok(BenchResult {
+        level,
+        tile,
+        threads: threads.max(1),
+        tiles,
+        seconds,
+        tiles_per_s: tiles as f64 / seconds.max(1e-9),
+        megapixels_per_s: tiles as f64 * f64::from(tile) * f64::from(tile)
+            / 1e6
+            / seconds.max(1e-9),
+    })
+}

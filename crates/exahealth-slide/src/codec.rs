@@ -1,0 +1,395 @@
+//! Tile codecs: compressed bytes in, RGBA pixels out.
+//!
+//! One place knows every compression a slide tile can use, so a new codec
+//! touches this file and nothing else.
+
+use crate::image::RgbaImage;
+use crate::tiff::tags::{compression, photometric};
+use std::io::Read;
+use zune_jpeg::zune_core::colorspace::ColorSpace;
+use zune_jpeg::zune_core::options::DecoderOptions;
+
+/// A decode failure, before it is given a file and a tile name.
+pub type CodecResult<T> = std::result::Result<T, String>;
+
+/// Largest tile or strip any reader accepts, in pixels (a 16k x 16k tile).
+pub const MAX_TILE_PIXELS: u64 = 1 << 28;
+
+/// How the samples of one tile are encoded.
+#[derive(Debug, Clone)]
+pub struct TileFormat {
+    pub compression: u16,
+    pub photometric: u16,
+    pub samples_per_pixel: u16,
+    pub bits_per_sample: u16,
+    pub predictor: u16,
+    /// Abbreviated-stream tables shared by all JPEG tiles (TIFF tag 347).
+    pub jpeg_tables: Option<Vec<u8>>,
+}
+
+impl TileFormat {
+    pub fn describe_compression(c: u16) -> &'static str {
+        match c {
+            compression::NONE => "uncompressed",
+            compression::LZW => "LZW",
+            compression::JPEG => "JPEG",
+            compression::OLD_JPEG => "old-style JPEG",
+            compression::ADOBE_DEFLATE | compression::DEFLATE => "deflate",
+            compression::APERIO_J2K_YCBCR => "Aperio JPEG 2000 (YCbCr)",
+            compression::APERIO_J2K_RGB => "Aperio JPEG 2000 (RGB)",
+            compression::JPEG2000 => "JPEG 2000",
+            compression::ZSTD | compression::ZSTD_OLD => "zstd",
+            _ => "unknown",
+        }
+    }
+
+    pub fn is_supported(&self) -> std::result::Result<(), String> {
+        match self.compression {
+            compression::NONE
+            | compression::LZW
+            | compression::JPEG
+            | compression::ADOBE_DEFLATE
+            | compression::DEFLATE
+            | compression::APERIO_J2K_YCBCR
+            | compression::APERIO_J2K_RGB
+            | compression::JPEG2000
+            | compression::ZSTD
+            | compression::ZSTD_OLD => {}
+            c => {
+                return Err(format!(
+                    "compression {c} ({})",
+                    Self::describe_compression(c)
+                ))
+            }
+        }
+        if !matches!(self.samples_per_pixel, 1 | 3 | 4) {
+            return Err(format!("{} samples per pixel", self.samples_per_pixel));
+        }
+        let encoded_by_codec = matches!(
+            self.compression,
+            compression::JPEG
+                | compression::APERIO_J2K_YCBCR
+                | compression::APERIO_J2K_RGB
+                | compression::JPEG2000
+        );
+        if !encoded_by_codec && !matches!(self.bits_per_sample, 8 | 16) {
+            return Err(format!("{} bits per sample", self.bits_per_sample));
+        }
+        if !encoded_by_codec && self.photometric == photometric::YCBCR {
+            return Err("uncompressed YCbCr samples".into());
+        }
+        Ok(())
+    }
+}
+
+/// Decodes one tile of `width` x `height` pixels.
+pub fn decode_tile(
+    fmt: &TileFormat,
+    data: &[u8],
+    width: u32,
+    height: u32,
+) -> CodecResult<RgbaImage> {
+    if u64::from(width) * u64::from(height) > MAX_TILE_PIXELS {
+        return Err(format!(
+            "tile of {width}x{height} pixels is larger than allowed"
+        ));
+    }
+    match fmt.compression {
+        compression::JPEG => {
+            let rgb = fmt.photometric == photometric::RGB;
+            let img = decode_jpeg(data, fmt.jpeg_tables.as_deref(), rgb)?;
+            Ok(fit(img, width, height))
+        }
+        compression::APERIO_J2K_YCBCR | compression::APERIO_J2K_RGB | compression::JPEG2000 => {
+            let ycbcr = fmt.compression == compression::APERIO_J2K_YCBCR;
+            Ok(fit(decode_j2k(data, ycbcr)?, width, height))
+        }
+        _ => {
+            let raw = decompress(fmt.compression, data, width, height, fmt)?;
+            samples_to_rgba(fmt, raw, width, height)
+        }
+    }
+}
+
+fn decompress(
+    c: u16,
+    data: &[u8],
+    width: u32,
+    height: u32,
+    fmt: &TileFormat,
+) -> CodecResult<Vec<u8>> {
+    let expected = width as usize
+        * height as usize
+        * fmt.samples_per_pixel as usize
+        * (fmt.bits_per_sample as usize / 8);
+    let mut out = match c {
+        compression::NONE => data.to_vec(),
+        compression::ADOBE_DEFLATE | compression::DEFLATE => {
+            let mut out = Vec::with_capacity(expected);
+            flate2::read::ZlibDecoder::new(data)
+                .take(expected as u64)
+                .read_to_end(&mut out)
+                .map_err(|e| format!("deflate: {e}"))?;
+            out
+        }
+        compression::LZW => {
+            let mut dec = weezl::decode::Decoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8);
+            let mut out = Vec::with_capacity(expected);
+            let res = dec.into_vec(&mut out).decode(data);
+            // Many writers end strips without an end code; a short stream is
+            // caught by the length check below, not here.
+            if let Err(e) = res.status {
+                if out.len() < expected {
+                    return Err(format!("LZW: {e}"));
+                }
+            }
+            out
+        }
+        compression::ZSTD | compression::ZSTD_OLD => {
+            let mut dec =
+                ruzstd::decoding::StreamingDecoder::new(data).map_err(|e| format!("zstd: {e}"))?;
+            let mut out = Vec::with_capacity(expected);
+            (&mut dec)
+                .take(expected as u64)
+                .read_to_end(&mut out)
+                .map_err(|e| format!("zstd: {e}"))?;
+            out
+        }
+        other => return Err(format!("compression {other} is not a byte-stream codec")),
+    };
+    if out.len() < expected {
+        return Err(format!(
+            "decompressed {} bytes, expected {expected}",
+            out.len()
+        ));
+    }
+    out.truncate(expected);
+    if fmt.predictor == 2 {
+        undo_horizontal_predictor(
+            &mut out,
+            width as usize,
+            fmt.samples_per_pixel as usize,
+            fmt.bits_per_sample,
+        );
+    }
+    Ok(out)
+}
+
+fn undo_horizontal_predictor(buf: &mut [u8], width: usize, spp: usize, bits: u16) {
+    if bits == 8 {
+        let row = width * spp;
+        for r in buf.chunks_exact_mut(row) {
+            for i in spp..row {
+                r[i] = r[i].wrapping_add(r[i - spp]);
+            }
+        }
+    }
+    // 16-bit prediction is applied after byte-order handling in samples_to_rgba.
+}
+
+fn samples_to_rgba(
+    fmt: &TileFormat,
+    raw: Vec<u8>,
+    width: u32,
+    height: u32,
+) -> CodecResult<RgbaImage> {
+    let n = width as usize * height as usize;
+    let spp = fmt.samples_per_pixel as usize;
+    // Reduce 16-bit samples to their high byte (little-endian files only;
+    // slides with 16-bit channels are fluorescence, shown as 8-bit here).
+    let samples: Vec<u8> = if fmt.bits_per_sample == 16 {
+        let mut v: Vec<u16> = raw
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        if fmt.predictor == 2 {
+            for r in v.chunks_exact_mut(width as usize * spp) {
+                for i in spp..r.len() {
+                    r[i] = r[i].wrapping_add(r[i - spp]);
+                }
+            }
+        }
+        v.iter().map(|&s| (s >> 8) as u8).collect()
+    } else {
+        raw
+    };
+    let mut out = Vec::with_capacity(n * 4);
+    match spp {
+        1 => {
+            let invert = fmt.photometric == photometric::MIN_IS_WHITE;
+            for &g in &samples[..n] {
+                let g = if invert { 255 - g } else { g };
+                out.extend_from_slice(&[g, g, g, 255]);
+            }
+        }
+        3 => {
+            for p in samples[..n * 3].chunks_exact(3) {
+                out.extend_from_slice(&[p[0], p[1], p[2], 255]);
+            }
+        }
+        4 => out.extend_from_slice(&samples[..n * 4]),
+        s => return Err(format!("{s} samples per pixel")),
+    }
+    Ok(RgbaImage {
+        width,
+        height,
+        data: out,
+    })
+}
+
+/// Joins TIFF's shared JPEG tables with an abbreviated tile stream.
+pub fn splice_jpeg_tables(tables: &[u8], tile: &[u8]) -> Vec<u8> {
+    // tables = SOI ... EOI, tile = SOI ... EOI: drop the tables' EOI and the
+    // tile's SOI so one decoder sees one complete stream.
+    let t = tables.strip_suffix(&[0xFF, 0xD9]).unwrap_or(tables);
+    let body = tile.strip_prefix(&[0xFF, 0xD8]).unwrap_or(tile);
+    let mut v = Vec::with_capacity(t.len() + body.len());
+    v.extend_from_slice(t);
+    v.extend_from_slice(body);
+    v
+}
+
+/// Decodes a baseline or progressive JPEG to RGBA.
+///
+/// `rgb_components` says the three components are R, G, B rather than
+/// YCbCr. The container decides, as OpenSlide lets it: TIFF's photometric
+/// tag (Aperio writes RGB-coded JPEG with component ids 0, 1, 2 that libjpeg's
+/// guess would call YCbCr), DICOM's photometric interpretation.
+pub fn decode_jpeg(
+    data: &[u8],
+    tables: Option<&[u8]>,
+    rgb_components: bool,
+) -> CodecResult<RgbaImage> {
+    let joined;
+    let stream = match tables {
+        Some(t) if t.len() > 4 => {
+            joined = splice_jpeg_tables(t, data);
+            &joined[..]
+        }
+        _ => data,
+    };
+    // zune-jpeg cannot be told the components are RGB; asking for YCbCr out
+    // returns the components untouched, which for RGB-coded JPEG is RGB.
+    let out_cs = if rgb_components {
+        ColorSpace::YCbCr
+    } else {
+        ColorSpace::RGBA
+    };
+    let opts = DecoderOptions::default()
+        .jpeg_set_out_colorspace(out_cs)
+        .set_max_width(1 << 16)
+        .set_max_height(1 << 16)
+        .set_strict_mode(false);
+    let mut dec = zune_jpeg::JpegDecoder::new_with_options(stream, opts);
+    dec.decode_headers().map_err(|e| format!("JPEG: {e:?}"))?;
+    let info = dec.info().ok_or("JPEG: no image header")?;
+    let (w, h) = (u32::from(info.width), u32::from(info.height));
+    if u64::from(w) * u64::from(h) > MAX_TILE_PIXELS {
+        return Err(format!("JPEG of {w}x{h} pixels is larger than allowed"));
+    }
+    let pixels = dec.decode().map_err(|e| format!("JPEG: {e:?}"))?;
+    let out_cs = dec.get_output_colorspace().unwrap_or(out_cs);
+    let n = w as usize * h as usize;
+    let data = match out_cs.num_components() {
+        4 if pixels.len() >= n * 4 => {
+            let mut p = pixels;
+            p.truncate(n * 4);
+            p
+        }
+        3 if pixels.len() >= n * 3 => {
+            let mut v = Vec::with_capacity(n * 4);
+            for p in pixels[..n * 3].chunks_exact(3) {
+                v.extend_from_slice(&[p[0], p[1], p[2], 255]);
+            }
+            v
+        }
+        1 if pixels.len() >= n => {
+            let mut v = Vec::with_capacity(n * 4);
+            for &g in &pixels[..n] {
+                v.extend_from_slice(&[g, g, g, 255]);
+            }
+            v
+        }
+        c => {
+            return Err(format!(
+                "JPEG decoder returned {c} components, {} bytes",
+                pixels.len()
+            ))
+        }
+    };
+    Ok(RgbaImage {
+        width: w,
+        height: h,
+        data,
+    })
+}
+
+/// Decodes a JPEG 2000 codestream (or JP2 file) to RGBA.
+pub fn decode_j2k(data: &[u8], ycbcr: bool) -> CodecResult<RgbaImage> {
+    let settings = hayro_jpeg2000::DecodeSettings::default();
+    let image =
+        hayro_jpeg2000::Image::new(data, &settings).map_err(|e| format!("JPEG 2000: {e:?}"))?;
+    let (w, h) = (image.width(), image.height());
+    if u64::from(w) * u64::from(h) > MAX_TILE_PIXELS {
+        return Err(format!(
+            "JPEG 2000 image of {w}x{h} pixels is larger than allowed"
+        ));
+    }
+    let has_alpha = image.has_alpha();
+    let mut ctx = hayro_jpeg2000::DecoderContext::default();
+    let pixels = image
+        .decode(&mut ctx)
+        .map_err(|e| format!("JPEG 2000: {e:?}"))?
+        .data_u8();
+    let n = w as usize * h as usize;
+    if n == 0 {
+        return Err("JPEG 2000 image has no pixels".into());
+    }
+    let channels = pixels.len() / n;
+    let mut out = Vec::with_capacity(n * 4);
+    match (channels, has_alpha) {
+        (1, _) => pixels[..n]
+            .iter()
+            .for_each(|&g| out.extend_from_slice(&[g, g, g, 255])),
+        (2, true) => pixels[..n * 2]
+            .chunks_exact(2)
+            .for_each(|p| out.extend_from_slice(&[p[0], p[0], p[0], p[1]])),
+        (3, _) => pixels[..n * 3]
+            .chunks_exact(3)
+            .for_each(|p| out.extend_from_slice(&[p[0], p[1], p[2], 255])),
+        (4, true) => out.extend_from_slice(&pixels[..n * 4]),
+        (c, a) => return Err(format!("JPEG 2000 image with {c} channels (alpha: {a})")),
+    }
+    if ycbcr {
+        ycbcr_to_rgb_in_place(&mut out);
+    }
+    Ok(RgbaImage {
+        width: w,
+        height: h,
+        data: out,
+    })
+}
+
+/// Full-range BT.601 YCbCr to RGB, as JFIF defines it.
+fn ycbcr_to_rgb_in_place(rgba: &mut [u8]) {
+    for p in rgba.chunks_exact_mut(4) {
+        let y = f32::from(p[0]);
+        let cb = f32::from(p[1]) - 128.0;
+        let cr = f32::from(p[2]) - 128.0;
+        p[0] = (y + 1.402 * cr).round().clamp(0.0, 255.0) as u8;
+        p[1] = (y - 0.344_136 * cb - 0.714_136 * cr)
+            .round()
+            .clamp(0.0, 255.0) as u8;
+        p[2] = (y + 1.772 * cb).round().clamp(0.0, 255.0) as u8;
+    }
+}
+
+/// Crops or pads a decoded image to the tile size the container declares.
+fn fit(img: RgbaImage, width: u32, height: u32) -> RgbaImage {
+    if img.width == width && img.height == height {
+        return img;
+    }
+    let mut out = RgbaImage::transparent(width, height);
+    out.blit(&img, 0, 0);
+    out
+}

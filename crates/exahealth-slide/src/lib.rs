@@ -1,0 +1,41 @@
+//! Whole-slide images for exahealth, in pure Rust.
+//!
+//! Reads Aperio SVS (JPEG and JPEG 2000 tiles), generic tiled pyramidal TIFF
+//! and BigTIFF (JPEG, deflate, LZW, zstd, uncompressed), Philips and OME TIFF,
+//! Hamamatsu NDPI, QPTIFF fluorescence and DICOM WSI through one API shaped
+//! like OpenSlide's: [`Slide::open`], [`Slide::level_dimensions`],
+//! [`Slide::read_region`] in level-0 coordinates returning RGBA, properties
+//! with the `openslide.*` keys, and associated images. A `Slide` is
+//! `Send + Sync`; tiles decode in parallel (rayon) into a cache bounded in
+//! bytes ([`TileCache`]).
+//!
+//! It also writes pyramidal tiled TIFF ([`writer`]), including "virtual"
+//! gigapixel slides whose tiles repeat a few encoded blocks ([`synth`]), and
+//! measures read throughput ([`bench`]).
+//!
+//! No system libraries are needed: JPEG is zune-jpeg, JPEG 2000 is
+//! hayro-jpeg2000, JPEG-LS is exahealth-codec, DICOM metadata is dicom-rs.
+
+pub mod bench;
+pub mod cache;
+mod codec;
+pub mod error;
+mod formats;
+pub mod image;
+mod slide;
+pub mod source;
+pub mod synth;
+pub mod tiff;
+pub mod writer;
+
+pub use cache::TileCache;
+pub use error::{Result, SlideError};
+pub use formats::{detect_vendor, parse_frame_index, FrameIndex};
+pub use image::RgbaImage;
+pub use slide::{OpenOptions, Slide, MAX_REGION_PIXELS};
+
+/// Compile-time proof that a slide can be shared across threads.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Slide>();
+};

@@ -1,0 +1,438 @@
+//! The `Slide`: OpenSlide's API over any supported format.
+
+use crate::cache::{next_slide_id, TileCache, TileKey, DEFAULT_CACHE_BYTES};
+use crate::error::{Result, SlideError};
+use crate::image::RgbaImage;
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Largest region one `read_region` call may return (OpenSlide has no limit,
+/// but a typo in a width should fail, not exhaust memory).
+pub const MAX_REGION_PIXELS: u64 = 1 << 30;
+
+/// One pyramid level's tiles, as a format reader provides them.
+pub trait TileSource: Send + Sync {
+    /// Size of a tile in this level's pixels.
+    fn tile_size(&self) -> (u32, u32);
+    /// Level size in pixels.
+    fn dimensions(&self) -> (u64, u64);
+    /// Decodes tile (`col`, `row`); `Ok(None)` means the tile is absent from
+    /// the file (sparse slides) and reads as transparent.
+    fn read_tile(&self, col: u64, row: u64) -> Result<Option<RgbaImage>>;
+}
+
+/// A non-pyramid image stored with the slide (label, macro, thumbnail).
+pub trait AssociatedSource: Send + Sync {
+    fn dimensions(&self) -> (u32, u32);
+    fn read(&self) -> Result<RgbaImage>;
+}
+
+pub struct Level {
+    pub(crate) width: u64,
+    pub(crate) height: u64,
+    pub(crate) downsample: f64,
+    pub(crate) tiles: Box<dyn TileSource>,
+}
+
+impl Level {
+    /// A level whose downsample is computed from level 0's size, as OpenSlide
+    /// does: the mean of the horizontal and vertical ratios.
+    pub(crate) fn new(tiles: Box<dyn TileSource>) -> Self {
+        let (width, height) = tiles.dimensions();
+        Self {
+            width,
+            height,
+            downsample: 1.0,
+            tiles,
+        }
+    }
+}
+
+/// Options for [`Slide::open_with`].
+#[derive(Clone, Default)]
+pub struct OpenOptions {
+    /// Share one cache between slides; otherwise each gets its own.
+    pub cache: Option<Arc<TileCache>>,
+    /// Budget for a slide's own cache, in bytes (default 64 MiB).
+    pub cache_bytes: Option<u64>,
+    /// For multichannel fluorescence slides: which channel to read (as
+    /// grayscale). Default: the first.
+    pub channel: Option<usize>,
+}
+
+/// What a format reader hands back after parsing a file.
+pub(crate) struct Parts {
+    pub vendor: &'static str,
+    pub levels: Vec<Level>,
+    pub properties: BTreeMap<String, String>,
+    pub associated: BTreeMap<String, Box<dyn AssociatedSource>>,
+    pub mpp: Option<(f64, f64)>,
+    pub objective_power: Option<f64>,
+    /// Channel names of a multichannel slide; empty for brightfield.
+    pub channels: Vec<String>,
+}
+
+/// An open whole-slide image. `Send + Sync`: share it across threads with
+/// `Arc` and read regions from all of them at once.
+pub struct Slide {
+    path: PathBuf,
+    vendor: &'static str,
+    levels: Vec<Level>,
+    properties: BTreeMap<String, String>,
+    associated: BTreeMap<String, Box<dyn AssociatedSource>>,
+    cache: Arc<TileCache>,
+    id: u64,
+    channels: Vec<String>,
+}
+
+impl std::fmt::Debug for Slide {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Slide")
+            .field("path", &self.path)
+            .field("vendor", &self.vendor)
+            .field("levels", &self.level_dimensions())
+            .finish()
+    }
+}
+
+impl Slide {
+    /// Opens a slide, detecting its format from its content.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path, OpenOptions::default())
+    }
+
+    pub fn open_with(path: impl AsRef<Path>, options: OpenOptions) -> Result<Self> {
+        let path = path.as_ref();
+        let parts = crate::formats::open_parts(path, &options)?;
+        let cache = options
+            .cache
+            .unwrap_or_else(|| TileCache::new(options.cache_bytes.unwrap_or(DEFAULT_CACHE_BYTES)));
+        Self::from_parts(path, parts, cache)
+    }
+
+    pub(crate) fn from_parts(path: &Path, parts: Parts, cache: Arc<TileCache>) -> Result<Self> {
+        let Parts {
+            vendor,
+            mut levels,
+            mut properties,
+            associated,
+            mpp,
+            objective_power,
+            channels,
+        } = parts;
+        if levels.is_empty() {
+            return Err(SlideError::Malformed {
+                path: path.to_path_buf(),
+                format: vendor,
+                reason: "no pyramid levels".into(),
+            });
+        }
+        let (w0, h0) = (levels[0].width as f64, levels[0].height as f64);
+        for (i, l) in levels.iter_mut().enumerate() {
+            if l.width == 0 || l.height == 0 {
+                return Err(SlideError::Malformed {
+                    path: path.to_path_buf(),
+                    format: vendor,
+                    reason: format!("level {i} has zero size"),
+                });
+            }
+            l.downsample = (w0 / l.width as f64 + h0 / l.height as f64) / 2.0;
+        }
+        properties.insert("openslide.vendor".into(), vendor.into());
+        properties.insert("openslide.level-count".into(), levels.len().to_string());
+        for (i, l) in levels.iter().enumerate() {
+            let (tw, th) = l.tiles.tile_size();
+            properties.insert(format!("openslide.level[{i}].width"), l.width.to_string());
+            properties.insert(format!("openslide.level[{i}].height"), l.height.to_string());
+            properties.insert(
+                format!("openslide.level[{i}].downsample"),
+                format_float(l.downsample),
+            );
+            properties.insert(format!("openslide.level[{i}].tile-width"), tw.to_string());
+            properties.insert(format!("openslide.level[{i}].tile-height"), th.to_string());
+        }
+        if let Some((x, y)) = mpp {
+            properties.insert("openslide.mpp-x".into(), format_float(x));
+            properties.insert("openslide.mpp-y".into(), format_float(y));
+        }
+        if let Some(p) = objective_power {
+            properties.insert("openslide.objective-power".into(), format_float(p));
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            vendor,
+            levels,
+            properties,
+            associated,
+            cache,
+            id: next_slide_id(),
+            channels,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// OpenSlide's vendor name (`aperio`, `hamamatsu`, `generic-tiff`, `dicom`, ...).
+    pub fn vendor(&self) -> &str {
+        self.vendor
+    }
+
+    pub fn level_count(&self) -> usize {
+        self.levels.len()
+    }
+
+    pub fn level_dimensions(&self) -> Vec<(u64, u64)> {
+        self.levels.iter().map(|l| (l.width, l.height)).collect()
+    }
+
+    pub fn level_downsamples(&self) -> Vec<f64> {
+        self.levels.iter().map(|l| l.downsample).collect()
+    }
+
+    /// The level to read for a wanted downsample: the most detailed level
+    /// that is not finer than needed (OpenSlide's rule).
+    pub fn best_level_for_downsample(&self, downsample: f64) -> usize {
+        // NaN and anything finer than level 0 read level 0.
+        if downsample.is_nan() || downsample < self.levels[0].downsample {
+            return 0;
+        }
+        for (i, l) in self.levels.iter().enumerate().skip(1) {
+            if downsample < l.downsample {
+                return i - 1;
+            }
+        }
+        self.levels.len() - 1
+    }
+
+    pub fn properties(&self) -> &BTreeMap<String, String> {
+        &self.properties
+    }
+
+    pub fn property(&self, key: &str) -> Option<&str> {
+        self.properties.get(key).map(String::as_str)
+    }
+
+    /// Microns per pixel at level 0, if the file records it.
+    pub fn mpp(&self) -> Option<(f64, f64)> {
+        let x = self.property("openslide.mpp-x")?.parse().ok()?;
+        let y = self.property("openslide.mpp-y")?.parse().ok()?;
+        Some((x, y))
+    }
+
+    pub fn objective_power(&self) -> Option<f64> {
+        self.property("openslide.objective-power")?.parse().ok()
+    }
+
+    /// Channel names of a multichannel (fluorescence) slide; empty for
+    /// brightfield slides. Choose one with [`OpenOptions::channel`].
+    pub fn channel_names(&self) -> &[String] {
+        &self.channels
+    }
+
+    pub fn associated_image_names(&self) -> Vec<&str> {
+        self.associated.keys().map(String::as_str).collect()
+    }
+
+    pub fn associated_image_dimensions(&self, name: &str) -> Option<(u32, u32)> {
+        self.associated.get(name).map(|a| a.dimensions())
+    }
+
+    pub fn read_associated_image(&self, name: &str) -> Result<RgbaImage> {
+        match self.associated.get(name) {
+            Some(a) => a.read(),
+            None => Err(SlideError::NoSuchAssociatedImage {
+                name: name.to_string(),
+                available: if self.associated.is_empty() {
+                    "none".into()
+                } else {
+                    self.associated_image_names().join(", ")
+                },
+            }),
+        }
+    }
+
+    /// Tile size of a level, in that level's pixels.
+    pub fn tile_size(&self, level: usize) -> Result<(u32, u32)> {
+        Ok(self.level(level)?.tiles.tile_size())
+    }
+
+    /// Number of tile columns and rows of a level.
+    pub fn tile_grid(&self, level: usize) -> Result<(u64, u64)> {
+        let l = self.level(level)?;
+        let (tw, th) = l.tiles.tile_size();
+        Ok((
+            l.width.div_ceil(u64::from(tw)),
+            l.height.div_ceil(u64::from(th)),
+        ))
+    }
+
+    pub fn cache(&self) -> &Arc<TileCache> {
+        &self.cache
+    }
+
+    fn level(&self, level: usize) -> Result<&Level> {
+        self.levels.get(level).ok_or_else(|| {
+            SlideError::InvalidArgument(format!(
+                "level {level} does not exist (this slide has {} levels: 0..={})",
+                self.levels.len(),
+                self.levels.len() - 1
+            ))
+        })
+    }
+
+    /// One tile, cropped to the level's bounds; `None` for a missing tile.
+    pub fn read_tile(&self, level: usize, col: u64, row: u64) -> Result<Option<Arc<RgbaImage>>> {
+        let l = self.level(level)?;
+        let (tw, th) = l.tiles.tile_size();
+        let (cols, rows) = self.tile_grid(level)?;
+        if col >= cols || row >= rows {
+            return Err(SlideError::InvalidArgument(format!(
+                "tile ({col}, {row}) is outside level {level}'s {cols}x{rows} grid"
+            )));
+        }
+        let key = TileKey {
+            slide: self.id,
+            level: level as u32,
+            col,
+            row,
+        };
+        let missing = Arc::new(RgbaImage::transparent(0, 0));
+        let tile = self.cache.get_or_load(key, || -> Result<Arc<RgbaImage>> {
+            let Some(mut img) = l.tiles.read_tile(col, row)? else {
+                return Ok(missing.clone());
+            };
+            // Edge tiles are padded in the file; what lies past the level's
+            // edge is not image and must read as transparent.
+            let vw = (l.width - col * u64::from(tw)).min(u64::from(tw)) as u32;
+            let vh = (l.height - row * u64::from(th)).min(u64::from(th)) as u32;
+            if img.width != vw || img.height != vh {
+                let mut c = RgbaImage::transparent(vw, vh);
+                c.blit(&img, 0, 0);
+                img = c;
+            }
+            Ok(Arc::new(img))
+        })?;
+        Ok(if tile.width == 0 { None } else { Some(tile) })
+    }
+
+    /// Reads a `width` x `height` region of `level` whose top-left corner is
+    /// (`x`, `y`) in level-0 pixels, exactly like OpenSlide's `read_region`:
+    /// RGBA, transparent where the region leaves the slide.
+    pub fn read_region(
+        &self,
+        x: i64,
+        y: i64,
+        level: usize,
+        width: u32,
+        height: u32,
+    ) -> Result<RgbaImage> {
+        let l = self.level(level)?;
+        if u64::from(width) * u64::from(height) > MAX_REGION_PIXELS {
+            return Err(SlideError::InvalidArgument(format!(
+                "region {width}x{height} is larger than the {MAX_REGION_PIXELS}-pixel limit"
+            )));
+        }
+        let lx = (x as f64 / l.downsample).floor() as i64;
+        let ly = (y as f64 / l.downsample).floor() as i64;
+        let mut out = RgbaImage::transparent(width, height);
+        let (tw, th) = l.tiles.tile_size();
+        let (tw, th) = (i64::from(tw), i64::from(th));
+        let x0 = lx.max(0);
+        let y0 = ly.max(0);
+        let x1 = (lx + i64::from(width)).min(l.width as i64);
+        let y1 = (ly + i64::from(height)).min(l.height as i64);
+        if x0 >= x1 || y0 >= y1 {
+            return Ok(out);
+        }
+        let cells: Vec<(u64, u64)> = ((y0 / th)..=((y1 - 1) / th))
+            .flat_map(|r| ((x0 / tw)..=((x1 - 1) / tw)).map(move |c| (c as u64, r as u64)))
+            .collect();
+        let load = |&(c, r): &(u64, u64)| self.read_tile(level, c, r).map(|t| (c, r, t));
+        let tiles: Vec<_> = if cells.len() > 1 {
+            cells.par_iter().map(load).collect::<Result<_>>()?
+        } else {
+            cells.iter().map(load).collect::<Result<_>>()?
+        };
+        for (c, r, tile) in tiles {
+            if let Some(t) = tile {
+                out.blit(&t, c as i64 * tw - lx, r as i64 * th - ly);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A thumbnail no larger than `max_size` on its longer side, read from
+    /// the smallest level that is still at least that big.
+    pub fn thumbnail(&self, max_size: u32) -> Result<RgbaImage> {
+        let max_size = max_size.max(1);
+        let (w0, h0) = (self.levels[0].width as f64, self.levels[0].height as f64);
+        let scale = (f64::from(max_size) / w0.max(h0)).min(1.0);
+        let tw = ((w0 * scale).round() as u32).max(1);
+        let th = ((h0 * scale).round() as u32).max(1);
+        let level = self.best_level_for_downsample(1.0 / scale);
+        self.resample_level(level, tw, th)
+    }
+
+    /// Area-averages a whole level down to `out_w` x `out_h`, one band of
+    /// tiles at a time, so memory is a band plus the output, never the level.
+    pub fn resample_level(&self, level: usize, out_w: u32, out_h: u32) -> Result<RgbaImage> {
+        let l = self.level(level)?;
+        let (lw, lh) = (l.width, l.height);
+        let (cols, rows) = self.tile_grid(level)?;
+        let (tw, th) = l.tiles.tile_size();
+        let (ow, oh) = (out_w.max(1) as usize, out_h.max(1) as usize);
+        // Sums per output pixel and channel, and how many samples fell in.
+        let mut acc = vec![0u64; ow * oh * 4];
+        let mut count = vec![0u32; ow * oh];
+        let map_x: Vec<usize> = (0..lw.min(u64::from(u32::MAX)))
+            .map(|x| ((x as u128 * ow as u128) / lw as u128) as usize)
+            .collect();
+        for row in 0..rows {
+            let band: Vec<_> = (0..cols)
+                .into_par_iter()
+                .map(|col| self.read_tile(level, col, row).map(|t| (col, t)))
+                .collect::<Result<_>>()?;
+            for (col, tile) in band {
+                let Some(t) = tile else { continue };
+                let bx = col * u64::from(tw);
+                for ty in 0..t.height as u64 {
+                    let ly = row * u64::from(th) + ty;
+                    let oy = ((ly as u128 * oh as u128) / lh as u128) as usize;
+                    let src =
+                        &t.data[(ty as usize * t.width as usize) * 4..][..t.width as usize * 4];
+                    for (tx, px) in src.chunks_exact(4).enumerate() {
+                        let ox = map_x[(bx + tx as u64) as usize];
+                        let o = oy * ow + ox;
+                        for c in 0..4 {
+                            acc[o * 4 + c] += u64::from(px[c]);
+                        }
+                        count[o] += 1;
+                    }
+                }
+            }
+        }
+        let mut out = RgbaImage::transparent(ow as u32, oh as u32);
+        for (i, &n) in count.iter().enumerate() {
+            if n > 0 {
+                for c in 0..4 {
+                    out.data[i * 4 + c] =
+                        ((acc[i * 4 + c] + u64::from(n) / 2) / u64::from(n)) as u8;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Formats a float like OpenSlide's properties: shortest exact form.
+pub(crate) fn format_float(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
