@@ -249,6 +249,47 @@ pub fn splice_jpeg_tables(tables: &[u8], tile: &[u8]) -> Vec<u8> {
     v
 }
 
+/// Whether a JPEG's own markers say its components are RGB, by libjpeg's
+/// rules: a JFIF marker means YCbCr, an Adobe marker says which, component
+/// ids 'R','G','B' mean RGB, anything else YCbCr.
+pub fn jpeg_marks_rgb(stream: &[u8]) -> bool {
+    let mut pos = 2usize;
+    let mut adobe_transform = None;
+    let mut jfif = false;
+    while pos + 4 <= stream.len() && stream[pos] == 0xFF {
+        let marker = stream[pos + 1];
+        if marker == 0xFF {
+            pos += 1;
+            continue;
+        }
+        let len = usize::from(u16::from_be_bytes([stream[pos + 2], stream[pos + 3]]));
+        let body = stream.get(pos + 4..pos + 2 + len.max(2)).unwrap_or(&[]);
+        match marker {
+            0xE0 if body.starts_with(b"JFIF") => jfif = true,
+            0xEE if body.starts_with(b"Adobe") && body.len() >= 12 => {
+                adobe_transform = Some(body[11])
+            }
+            0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => {
+                if jfif {
+                    return false;
+                }
+                if let Some(t) = adobe_transform {
+                    return t == 0;
+                }
+                return body.len() >= 15
+                    && body[5] == 3
+                    && body[6] == b'R'
+                    && body[9] == b'G'
+                    && body[12] == b'B';
+            }
+            0xDA => return false,
+            _ => {}
+        }
+        pos += 2 + len;
+    }
+    false
+}
+
 /// Decodes a baseline or progressive JPEG to RGBA.
 ///
 /// `rgb_components` says the three components are R, G, B rather than

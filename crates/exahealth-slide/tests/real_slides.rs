@@ -200,3 +200,75 @@ fn parallel_reads_equal_sequential_reads() {
         assert_eq!(h.join().unwrap(), want);
     }
 }
+
+#[test]
+fn dicom_series_from_folder_or_any_file() {
+    let Some(dir) = common::testdata() else {
+        return;
+    };
+    let folder = dir.join("wsi/dicom-wsi/cmu-1-small-region");
+    let a = Slide::open(&folder).unwrap();
+    let b = Slide::open(folder.join("level-3-frames-0-1.dcm")).unwrap();
+    assert_eq!(a.vendor(), "dicom");
+    assert_eq!(a.level_count(), 12);
+    assert_eq!(a.level_dimensions(), b.level_dimensions());
+    assert_eq!(a.level_dimensions()[0], (2220, 2967));
+    assert_eq!(a.level_dimensions()[3], (277, 370));
+    assert!((a.mpp().unwrap().0 - 0.499).abs() < 1e-6);
+    // The same scan as the Aperio file: level 0 agrees up to JPEG loss.
+    let svs = Slide::open(dir.join("wsi/aperio/CMU-1-Small-Region.svs")).unwrap();
+    let d = a.read_region(700, 900, 0, 400, 400).unwrap();
+    let s = svs.read_region(700, 900, 0, 400, 400).unwrap();
+    let p = common::psnr(&d.data, &s.data);
+    assert!(p > 28.0, "DICOM and SVS of one scan differ: PSNR {p}");
+}
+
+#[test]
+fn dicom_jpegls_frames_equal_uncompressed_frames() {
+    let Some(dir) = common::testdata() else {
+        return;
+    };
+    let raw = Slide::open(dir.join("wsi/dicom-wsi/highdicom_sm_image.dcm")).unwrap();
+    let jls = Slide::open(dir.join("wsi/dicom-wsi/highdicom_sm_image_jpegls.dcm")).unwrap();
+    assert_eq!(raw.level_dimensions(), vec![(50, 50)]);
+    let a = raw.read_region(0, 0, 0, 50, 50).unwrap();
+    let b = jls.read_region(0, 0, 0, 50, 50).unwrap();
+    assert_eq!(a, b);
+    assert!(a.data.chunks_exact(4).all(|p| p[3] == 255));
+}
+
+#[test]
+fn dicom_thumbnail_and_label_only_files() {
+    let Some(dir) = common::testdata() else {
+        return;
+    };
+    let s = Slide::open(dir.join("wsi/dicom-wsi/openslide_boxes_0.dcm")).unwrap();
+    assert_eq!(s.level_dimensions(), vec![(16, 16)]);
+    assert_eq!(s.objective_power(), Some(20.0));
+    let t = s.read_associated_image("thumbnail").unwrap();
+    assert_eq!((t.width, t.height), (16, 16));
+    let e = Slide::open(dir.join("wsi/dicom-wsi/ez_wsi_label.dcm")).unwrap_err();
+    assert!(matches!(e, SlideError::UnknownFormat { .. }), "{e}");
+    // Not an image at all: a structured annotation object.
+    assert!(Slide::open(dir.join("annotations/highdicom_sm_annotations.dcm")).is_err());
+}
+
+#[test]
+fn dicom_frame_index_of_real_files() {
+    let Some(dir) = common::testdata() else {
+        return;
+    };
+    let bytes = std::fs::read(dir.join("wsi/dicom-wsi/cmu-1-small-region/level-0-frames-0-30.dcm"))
+        .unwrap();
+    let idx = exahealth_slide::parse_frame_index(&bytes).unwrap();
+    assert_eq!(idx.frames.len(), 30);
+    assert!(idx.encapsulated);
+    for &(off, len) in &idx.frames {
+        let f = &bytes[off as usize..(off + len) as usize];
+        assert_eq!(&f[..2], &[0xFF, 0xD8], "frame is not a JPEG");
+    }
+    let raw = std::fs::read(dir.join("wsi/dicom-wsi/highdicom_sm_image.dcm")).unwrap();
+    let idx = exahealth_slide::parse_frame_index(&raw).unwrap();
+    assert_eq!(idx.frames.len(), 25);
+    assert!(!idx.encapsulated && idx.frames.iter().all(|f| f.1 == 300));
+}

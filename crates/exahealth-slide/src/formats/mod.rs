@@ -2,6 +2,7 @@
 
 mod aperio;
 mod dicom;
+mod dicom_parse;
 mod generic;
 mod ndpi;
 mod qptiff;
