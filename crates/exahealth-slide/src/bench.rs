@@ -16,6 +16,18 @@ pub struct BenchResult {
     pub seconds: f64,
     pub tiles_per_s: f64,
     pub megapixels_per_s: f64,
+    /// Peak resident memory of the process so far (Linux), in MiB.
+    pub peak_rss_mib: Option<f64>,
+    /// The tile cache's byte budget, in MiB, for comparison with the above.
+    pub cache_budget_mib: f64,
+}
+
+/// The process's peak resident set size, from /proc (Linux only).
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }
 
 /// The regions a bench reads: (x, y) in level-0 pixels, row-major.
@@ -75,5 +87,7 @@ pub fn bench_level(
         megapixels_per_s: tiles as f64 * f64::from(tile) * f64::from(tile)
             / 1e6
             / seconds.max(1e-9),
+        peak_rss_mib: peak_rss_mib(),
+        cache_budget_mib: slide.cache().capacity_bytes() as f64 / (1024.0 * 1024.0),
     })
 }

@@ -309,27 +309,40 @@ pub fn decode_jpeg(
         }
         _ => data,
     };
-    // zune-jpeg cannot be told the components are RGB; asking for YCbCr out
-    // returns the components untouched, which for RGB-coded JPEG is RGB.
-    let out_cs = if rgb_components {
-        ColorSpace::YCbCr
-    } else {
-        ColorSpace::RGBA
+    let opts = |cs: ColorSpace| {
+        DecoderOptions::default()
+            .jpeg_set_out_colorspace(cs)
+            .set_max_width(1 << 16)
+            .set_max_height(1 << 16)
+            .set_strict_mode(false)
     };
-    let opts = DecoderOptions::default()
-        .jpeg_set_out_colorspace(out_cs)
-        .set_max_width(1 << 16)
-        .set_max_height(1 << 16)
-        .set_strict_mode(false);
-    let mut dec = zune_jpeg::JpegDecoder::new_with_options(stream, opts);
+    let mut dec = zune_jpeg::JpegDecoder::new_with_options(stream, opts(ColorSpace::RGBA));
     dec.decode_headers().map_err(|e| format!("JPEG: {e:?}"))?;
+    if rgb_components && dec.get_input_colorspace() != Some(ColorSpace::RGB) {
+        // The decoder would convert from YCbCr; asking for YCbCr out returns
+        // the components untouched, which for RGB-coded data is RGB.
+        dec = zune_jpeg::JpegDecoder::new_with_options(stream, opts(ColorSpace::YCbCr));
+        dec.decode_headers().map_err(|e| format!("JPEG: {e:?}"))?;
+    }
+    let out_cs = dec.get_output_colorspace().unwrap_or(ColorSpace::RGBA);
     let info = dec.info().ok_or("JPEG: no image header")?;
     let (w, h) = (u32::from(info.width), u32::from(info.height));
     if u64::from(w) * u64::from(h) > MAX_TILE_PIXELS {
         return Err(format!("JPEG of {w}x{h} pixels is larger than allowed"));
     }
-    let pixels = dec.decode().map_err(|e| format!("JPEG: {e:?}"))?;
-    let out_cs = dec.get_output_colorspace().unwrap_or(out_cs);
+    let (pixels, out_cs) = match dec.decode() {
+        Ok(p) => (p, out_cs),
+        // The decoder recognised RGB on its own (Adobe marker, or ids
+        // 'R','G','B') and maps it only to RGB: ask for exactly that.
+        Err(_) if out_cs != ColorSpace::RGB => {
+            let mut d = zune_jpeg::JpegDecoder::new_with_options(stream, opts(ColorSpace::RGB));
+            (
+                d.decode().map_err(|e| format!("JPEG: {e:?}"))?,
+                ColorSpace::RGB,
+            )
+        }
+        Err(e) => return Err(format!("JPEG: {e:?}")),
+    };
     let n = w as usize * h as usize;
     let data = match out_cs.num_components() {
         4 if pixels.len() >= n * 4 => {

@@ -160,6 +160,14 @@ impl Slide {
         if let Some(p) = objective_power {
             properties.insert("openslide.objective-power".into(), format_float(p));
         }
+        for (name, a) in &associated {
+            let (w, h) = a.dimensions();
+            properties.insert(format!("openslide.associated.{name}.width"), w.to_string());
+            properties.insert(format!("openslide.associated.{name}.height"), h.to_string());
+        }
+        if let Some(d) = properties.get("tiff.ImageDescription").cloned() {
+            properties.entry("openslide.comment".into()).or_insert(d);
+        }
         Ok(Self {
             path: path.to_path_buf(),
             vendor,
@@ -321,7 +329,9 @@ impl Slide {
 
     /// Reads a `width` x `height` region of `level` whose top-left corner is
     /// (`x`, `y`) in level-0 pixels, exactly like OpenSlide's `read_region`:
-    /// RGBA, transparent where the region leaves the slide.
+    /// RGBA, transparent where the region leaves the slide. Where the level
+    /// coordinate `x / downsample` is not a whole number, pixels are
+    /// interpolated bilinearly at that position, as OpenSlide does.
     pub fn read_region(
         &self,
         x: i64,
@@ -336,8 +346,37 @@ impl Slide {
                 "region {width}x{height} is larger than the {MAX_REGION_PIXELS}-pixel limit"
             )));
         }
-        let lx = (x as f64 / l.downsample).floor() as i64;
-        let ly = (y as f64 / l.downsample).floor() as i64;
+        let fx = x as f64 / l.downsample;
+        let fy = y as f64 / l.downsample;
+        // Interpolation weights have 7 bits, as in pixman (cairo's backend,
+        // which OpenSlide paints with): a position within 1/256 of a whole
+        // pixel is that pixel.
+        let quantise = |v: f64| (v * 128.0).round() / 128.0;
+        let (qx, qy) = (quantise(fx), quantise(fy));
+        if qx.fract() == 0.0 && qy.fract() == 0.0 {
+            return self.read_level_pixels(level, qx as i64, qy as i64, width, height);
+        }
+        let (ix, iy) = (qx.floor() as i64, qy.floor() as i64);
+        let src = self.read_level_pixels(level, ix, iy, width + 1, height + 1)?;
+        Ok(bilinear(
+            &src,
+            qx - ix as f64,
+            qy - iy as f64,
+            width,
+            height,
+        ))
+    }
+
+    /// Whole-pixel read in the level's own coordinates.
+    fn read_level_pixels(
+        &self,
+        level: usize,
+        lx: i64,
+        ly: i64,
+        width: u32,
+        height: u32,
+    ) -> Result<RgbaImage> {
+        let l = self.level(level)?;
         let mut out = RgbaImage::transparent(width, height);
         let (tw, th) = l.tiles.tile_size();
         let (tw, th) = (i64::from(tw), i64::from(th));
@@ -426,6 +465,49 @@ impl Slide {
         }
         Ok(out)
     }
+}
+
+/// Samples `src` at (`i + dx`, `j + dy`) for each output pixel, blending in
+/// premultiplied alpha so transparent pixels outside the slide fade the edge
+/// instead of darkening it (cairo's bilinear filter, which OpenSlide uses).
+fn bilinear(src: &RgbaImage, dx: f64, dy: f64, width: u32, height: u32) -> RgbaImage {
+    let mut out = RgbaImage::transparent(width, height);
+    let sw = src.width as usize;
+    let w = [
+        (1.0 - dx) * (1.0 - dy),
+        dx * (1.0 - dy),
+        (1.0 - dx) * dy,
+        dx * dy,
+    ];
+    for j in 0..height as usize {
+        for i in 0..width as usize {
+            let idx = [
+                (j * sw + i) * 4,
+                (j * sw + i + 1) * 4,
+                ((j + 1) * sw + i) * 4,
+                ((j + 1) * sw + i + 1) * 4,
+            ];
+            // Premultiplied colour in 0..3, alpha in 3.
+            let mut acc = [0.0f64; 4];
+            for (k, &p) in idx.iter().enumerate() {
+                let px = &src.data[p..p + 4];
+                let a = f64::from(px[3]);
+                for (sum, &v) in acc.iter_mut().zip(&px[..3]) {
+                    *sum += w[k] * f64::from(v) * a / 255.0;
+                }
+                acc[3] += w[k] * a;
+            }
+            let o = (j * width as usize + i) * 4;
+            let a = acc[3];
+            if a > 0.0 {
+                for (d, &v) in out.data[o..o + 3].iter_mut().zip(&acc[..3]) {
+                    *d = (v * 255.0 / a).round().clamp(0.0, 255.0) as u8;
+                }
+                out.data[o + 3] = a.round().clamp(0.0, 255.0) as u8;
+            }
+        }
+    }
+    out
 }
 
 /// Formats a float like OpenSlide's properties: shortest exact form.

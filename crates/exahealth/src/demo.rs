@@ -58,6 +58,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
         level: 0,
         tile: 256,
         threads: None,
+        cache_mib: 64,
         json: false,
     };
     let fresh = open(&bench.path, &OpenArgs::default())?;

@@ -103,6 +103,9 @@ pub struct BenchArgs {
     /// Threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Tile cache budget in MiB; memory stays near this whatever the slide's size.
+    #[arg(long, default_value_t = 64)]
+    pub cache_mib: u64,
     #[arg(long)]
     pub json: bool,
 }
@@ -229,6 +232,12 @@ pub fn print_bench(r: &BenchResult) {
         "level {} tile {} threads {}: {} tiles in {:.3} s = {:.1} tiles/s, {:.1} megapixels/s",
         r.level, r.tile, r.threads, r.tiles, r.seconds, r.tiles_per_s, r.megapixels_per_s
     );
+    if let Some(rss) = r.peak_rss_mib {
+        println!(
+            "peak memory {rss:.0} MiB (tile cache budget {:.0} MiB)",
+            r.cache_budget_mib
+        );
+    }
 }
 
 pub fn run(cmd: SlideCommand) -> Result<()> {
@@ -314,7 +323,14 @@ pub fn run(cmd: SlideCommand) -> Result<()> {
             );
         }
         SlideCommand::Bench(a) => {
-            let slide = open(&a.path, &OpenArgs::default())?;
+            let slide = Slide::open_with(
+                &a.path,
+                OpenOptions {
+                    cache_bytes: Some(a.cache_mib << 20),
+                    ..OpenOptions::default()
+                },
+            )
+            .with_context(|| format!("cannot open slide {}", a.path.display()))?;
             let r = run_bench(&slide, &a, !a.json)?;
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&r)?);

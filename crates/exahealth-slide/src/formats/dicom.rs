@@ -294,10 +294,10 @@ impl FrameCodec {
         let ybr = self.photometric.starts_with("YBR");
         match self.transfer_syntax.as_str() {
             "1.2.840.10008.1.2.4.50" | "1.2.840.10008.1.2.4.51" => {
-                // The JPEG's own markers decide (as libjpeg, and so OpenSlide,
-                // read DICOM frames); RGB means no colour transform.
-                let rgb = self.photometric == "RGB" && crate::codec::jpeg_marks_rgb(data);
-                decode_jpeg(data, None, rgb)
+                // The JPEG's own markers decide, as in libjpeg: converters
+                // often label YCbCr-coded frames "RGB" (OpenSlide then shows
+                // them unconverted; we convert).
+                decode_jpeg(data, None, crate::codec::jpeg_marks_rgb(data))
             }
             "1.2.840.10008.1.2.4.90" | "1.2.840.10008.1.2.4.91" => decode_j2k(data, false),
             "1.2.840.10008.1.2.4.80" | "1.2.840.10008.1.2.4.81" => {
