@@ -1,6 +1,7 @@
 //! The `exahealth` command: `exahealth <noun> <verb>`, composing the
 //! library crates. Algorithms live in the crates, not here.
 
+mod dataset;
 mod demo;
 mod progress;
 mod slide;
@@ -33,6 +34,9 @@ enum Command {
     /// Whole-slide images: inspect, read regions, thumbnails, synthesise, benchmark.
     #[command(subcommand)]
     Slide(slide::SlideCommand),
+    /// DeepHealth dataset YAML files (ECVL format): inspect, check, generate.
+    #[command(subcommand)]
+    Dataset(dataset::DatasetCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -41,6 +45,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Demo(a) => demo::run(a),
         Command::Slide(c) => slide::run(c),
+        Command::Dataset(c) => dataset::run(c),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

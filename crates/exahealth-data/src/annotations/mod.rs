@@ -1,0 +1,1 @@
+//! Slide annotations (ASAP XML, QuPath GeoJSON): in progress.
