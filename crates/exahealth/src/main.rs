@@ -1,9 +1,11 @@
 //! The `exahealth` command: `exahealth <noun> <verb>`, composing the
 //! library crates. Algorithms live in the crates, not here.
 
+mod annotations;
 mod dataset;
 mod demo;
 mod progress;
+mod reports;
 mod slide;
 
 use clap::{Parser, Subcommand};
@@ -37,6 +39,14 @@ enum Command {
     /// DeepHealth dataset YAML files (ECVL format): inspect, check, generate.
     #[command(subcommand)]
     Dataset(dataset::DatasetCommand),
+    /// Slide annotations (ASAP XML, QuPath GeoJSON; Sedeen and Halo read):
+    /// inspect, convert.
+    #[command(subcommand)]
+    Annotations(annotations::AnnotationsCommand),
+    /// Pathology reports: weak slide labels from free text (extract,
+    /// evaluate, bench, concepts).
+    #[command(subcommand)]
+    Reports(reports::ReportsCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -45,7 +55,9 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Demo(a) => demo::run(a),
         Command::Slide(c) => slide::run(c),
+        Command::Reports(c) => reports::run(c),
         Command::Dataset(c) => dataset::run(c),
+        Command::Annotations(c) => annotations::run(c),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

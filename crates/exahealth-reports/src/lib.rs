@@ -1,0 +1,112 @@
+//! Weak slide labels from free-text pathology reports.
+//!
+//! A hospital holds millions of slides with a free-text diagnosis each.
+//! This crate reads those reports (English, Italian, Dutch) and turns them
+//! into labels for the four use cases ExaMode defined, with no human
+//! annotation:
+//!
+//! | use case | label columns (SKET's names) |
+//! |---|---|
+//! | colon | `cancer, hgd, lgd, hyperplastic, ni` (+ roll-up `cancer_or_dysplasia, other`) |
+//! | cervix | `cancer_scc_inv, cancer_scc_insitu, cancer_adeno_inv, cancer_adeno_insitu, lgd, hgd, hpv, koilocytes, glands_norm, squamous_norm` (+ roll-up `cancer, dysplasia, normal`) |
+//! | lung | `cancer_scc, cancer_nscc_adeno, cancer_nscc_squamous, cancer_nscc_large, no_cancer` |
+//! | celiac | `positive, negative, inconclusive` (+ the Marsh grade in the JSON) |
+//!
+//! The pipeline, one small module each:
+//!
+//! 1. [`normalise`]: fold case and diacritics, split letters from digits,
+//!    keep every token's span in the original text;
+//! 2. [`typo`]: one-edit typos of lexicon words are read as the word;
+//! 3. [`matcher`]: one Aho-Corasick automaton per language over all lexicon
+//!    terms, leftmost-longest on token boundaries;
+//! 4. [`negation`]: NegEx-style pre- and post-triggers with scopes, for
+//!    negation and uncertainty;
+//! 5. [`rules`]: grade words, Marsh grades, default labels, roll-ups;
+//! 6. [`ontology`] and [`lexicon`]: concepts with ExaMode ontology IRIs,
+//!    UMLS/SNOMED codes and parents, loaded from TOML data files that are
+//!    embedded as defaults and can be extended by a hospital's own files.
+//!
+//! Around it: [`input`] reads CSV, JSON (SKET's single and multiple report
+//! layouts) and XLSX; [`output`] writes the labels table and the concepts
+//! JSON atomically; [`evaluate`] scores predicted labels against gold ones.
+//!
+//! No network, no models: matching is pure Rust and runs at well over
+//! 10,000 reports per second on one core.
+//!
+//! ```
+//! use exahealth_reports::{Engine, Report, UseCase};
+//! let engine = Engine::builtin(UseCase::Colon)?;
+//! let r = engine.extract(&Report::new("r1", "Adenoma tubulare con displasia di alto grado."));
+//! assert_eq!(r.label_names(), vec!["hgd"]);
+//! # Ok::<(), exahealth_reports::Error>(())
+//! ```
+//!
+//! This crate does not depend on images, slides or Burn.
+
+pub mod engine;
+pub mod evaluate;
+pub mod input;
+pub mod lexicon;
+pub mod matcher;
+pub mod negation;
+pub mod normalise;
+pub mod ontology;
+pub mod output;
+pub mod rules;
+pub mod typo;
+
+pub use engine::{ConceptOut, Engine, Extraction, Options, Report};
+pub use evaluate::{evaluate_files, Evaluation};
+pub use input::{read_reports, InputFormat};
+pub use lexicon::{Lexicon, LexiconBuilder, UseCase};
+pub use ontology::{Concept, Grade, Lang, Ontology};
+pub use output::{write_outputs, LabelTable};
+pub use rules::UncertainPolicy;
+
+use std::path::{Path, PathBuf};
+
+/// Everything that can go wrong, with what to do about it in the message.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("unknown use case {0:?}: expected colon, cervix, lung or celiac")]
+    UnknownUseCase(String),
+    #[error("unknown language {0:?}: expected en, it or nl")]
+    UnknownLang(String),
+    #[error("lexicon {source_name}: {message}")]
+    Lexicon {
+        source_name: String,
+        message: String,
+    },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {message}", path.display())]
+    Input { path: PathBuf, message: String },
+    #[error("evaluate: {0}")]
+    Evaluate(String),
+}
+
+impl Error {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    pub(crate) fn lexicon(source: impl std::fmt::Display, message: impl std::fmt::Display) -> Self {
+        Error::Lexicon {
+            source_name: source.to_string(),
+            message: message.to_string(),
+        }
+    }
+
+    pub(crate) fn input(path: &Path, message: impl std::fmt::Display) -> Self {
+        Error::Input {
+            path: path.to_path_buf(),
+            message: message.to_string(),
+        }
+    }
+}
