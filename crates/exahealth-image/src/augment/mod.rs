@@ -1,0 +1,1 @@
+//! ECVL augmentations (filled in next)

@@ -1,0 +1,22 @@
+use thiserror::Error;
+
+/// Everything that can go wrong reading, converting or processing an image.
+#[derive(Debug, Error)]
+pub enum ImageError {
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The layout string is not made of distinct `x y z c t` letters, or
+    /// does not match the number of array dimensions.
+    #[error("bad layout {layout:?}: {why}")]
+    Layout { layout: String, why: String },
+    /// An operation was asked of an image whose shape or type it does not take.
+    #[error("unsupported image: {0}")]
+    Unsupported(String),
+    /// The file is malformed; `why` says where.
+    #[error("{format} file is malformed: {why}")]
+    Malformed { format: &'static str, why: String },
+}

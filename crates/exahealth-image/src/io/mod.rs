@@ -1,0 +1,1 @@
+//! Image file I/O (filled in next)

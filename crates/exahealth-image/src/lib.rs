@@ -1,0 +1,21 @@
+//! exahealth-image: what a medical deep-learning pipeline does to an image
+//! before a network sees it.
+//!
+//! - [`Image`]: an N-D array with an element type ([`DataType`]), an axis
+//!   layout in ECVL's vocabulary (`x y z c t`), voxel spacing, a colour type
+//!   and a metadata map.
+//!
+//! The crate knows nothing about whole-slide formats (that is
+//! `exahealth-slide`) and nothing about Burn: conversions to tensors live in
+//! `exahealth-nn`.
+
+pub mod augment;
+mod error;
+mod image;
+pub mod io;
+pub mod ops;
+pub mod stain;
+pub mod tissue;
+
+pub use error::ImageError;
+pub use image::{Axis, ColorType, DataType, Image, ImageData};

@@ -1,0 +1,1 @@
+//! (owned by the processing work; filled in next)

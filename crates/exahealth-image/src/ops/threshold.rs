@@ -1,0 +1,1 @@
+//! (owned by the tissue work; filled in next)

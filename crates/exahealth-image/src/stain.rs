@@ -1,0 +1,1 @@
+//! Stain augmentation and normalisation (filled in next)
