@@ -5,8 +5,15 @@
 //!   folder trees.
 //! - [`annotations`]: slide annotations in ASAP XML and QuPath/GeoJSON, read,
 //!   written, converted and rasterised to label masks.
+//! - [`plan`]: patch plans for slides: tissue mask on a low-resolution
+//!   level, patch coordinates at a target resolution with tissue fractions
+//!   and annotation labels, saved as `plan.json` + `patches.csv`.
+//! - [`loader`]: parallel, bounded-memory batch loaders over dataset splits
+//!   and slide patch plans, with seeded shuffling and per-sample transforms.
 //!
 //! Depends on no deep-learning crate; loaders yield plain buffers.
 
 pub mod annotations;
 pub mod dataset;
+pub mod loader;
+pub mod plan;

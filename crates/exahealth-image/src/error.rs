@@ -16,6 +16,10 @@ pub enum ImageError {
     /// An operation was asked of an image whose shape or type it does not take.
     #[error("unsupported image: {0}")]
     Unsupported(String),
+    /// A valid file that holds no image (a DICOM structured report, RT
+    /// plan, waveform, ...).
+    #[error("{path}: no pixel data ({what})")]
+    NoPixelData { path: String, what: String },
     /// The file is malformed; `why` says where.
     #[error("{format} file is malformed: {why}")]
     Malformed { format: &'static str, why: String },

@@ -159,6 +159,24 @@ impl ImageData {
         with_array!(self, a => a.mapv(|v| v.to_f64() as f32))
     }
 
+    /// Converts from `f32` samples into `dtype`, rounding and saturating
+    /// for integer types (no copy when `dtype` is `F32`).
+    pub fn from_f32(a: ArrayD<f32>, dtype: DataType) -> ImageData {
+        fn conv<T: Sample>(a: &ArrayD<f32>) -> ArrayD<T> {
+            a.mapv(|v| T::from_f64_saturating(v as f64))
+        }
+        match dtype {
+            DataType::U8 => ImageData::U8(conv(&a)),
+            DataType::I8 => ImageData::I8(conv(&a)),
+            DataType::U16 => ImageData::U16(conv(&a)),
+            DataType::I16 => ImageData::I16(conv(&a)),
+            DataType::U32 => ImageData::U32(conv(&a)),
+            DataType::I32 => ImageData::I32(conv(&a)),
+            DataType::F32 => ImageData::F32(a),
+            DataType::F64 => ImageData::F64(conv(&a)),
+        }
+    }
+
     /// Converts from `f64` samples into `dtype`, rounding and saturating
     /// for integer types.
     pub fn from_f64(a: &ArrayD<f64>, dtype: DataType) -> ImageData {
@@ -308,7 +326,9 @@ impl Image {
                 .map(|i| data.shape()[i])
                 .unwrap_or(1);
             if c != n {
-                return Err(bad(format!("{color:?} needs {n} channels, the array has {c}")));
+                return Err(bad(format!(
+                    "{color:?} needs {n} channels, the array has {c}"
+                )));
             }
         }
         let spacing = vec![1.0; axes.len()];
@@ -465,6 +485,47 @@ impl Image {
     /// (channels = 1 when the image has no channel axis). Errors for images
     /// with a z or t axis longer than 1.
     pub fn to_hwc_f32(&self) -> Result<Array3<f32>, ImageError> {
+        // Common case: samples already stored y-major, x, then channels
+        // (any other axes of length 1): one conversion pass, no re-layout.
+        let present: Vec<Axis> = self
+            .axes
+            .iter()
+            .zip(self.shape())
+            .filter(|(_, n)| **n > 1)
+            .map(|(a, _)| *a)
+            .collect();
+        let hwc_order = present.windows(2).all(|p| {
+            let rank = |a: Axis| match a {
+                Axis::Y => 0,
+                Axis::X => 1,
+                Axis::C => 2,
+                _ => 3,
+            };
+            rank(p[0]) < rank(p[1])
+        }) && present
+            .iter()
+            .all(|a| matches!(a, Axis::X | Axis::Y | Axis::C));
+        if hwc_order {
+            let dims = (
+                self.len_of(Axis::Y),
+                self.len_of(Axis::X),
+                self.len_of(Axis::C),
+            );
+            let flat: Option<Vec<f32>> = with_array!(&self.data, a => a.as_slice().map(|s| s.iter().map(|v| v.to_f64() as f32).collect()));
+            if let Some(v) = flat {
+                return Array3::from_shape_vec(dims, v)
+                    .map_err(|e| ImageError::Unsupported(format!("re-layout failed: {e}")));
+            }
+        }
+        let f = self.to_hwc_data()?.to_f32();
+        f.into_dimensionality::<ndarray::Ix3>()
+            .map_err(|e| ImageError::Unsupported(format!("not 3-D after re-layout: {e}")))
+    }
+
+    /// A 2-D image's samples re-laid out as `[height, width, channels]`
+    /// (missing axes become length 1), element type unchanged. Errors for
+    /// images with a z or t axis longer than 1.
+    pub fn to_hwc_data(&self) -> Result<ImageData, ImageError> {
         for ax in [Axis::Z, Axis::T] {
             if self.len_of(ax) > 1 {
                 return Err(ImageError::Unsupported(format!(
@@ -474,51 +535,144 @@ impl Image {
                 )));
             }
         }
-        let (h, w, c) = (
+        let hwc = [
             self.len_of(Axis::Y),
             self.len_of(Axis::X),
             self.len_of(Axis::C),
-        );
-        let pos = |ax: Axis| self.axes.iter().position(|a| *a == ax);
-        let f = self.data.to_f32();
-        let mut out = Array3::<f32>::zeros((h, w, c));
-        let mut idx = vec![0usize; self.axes.len()];
-        for y in 0..h {
-            for x in 0..w {
-                for ch in 0..c {
-                    if let Some(i) = pos(Axis::Y) {
-                        idx[i] = y;
-                    }
-                    if let Some(i) = pos(Axis::X) {
-                        idx[i] = x;
-                    }
-                    if let Some(i) = pos(Axis::C) {
-                        idx[i] = ch;
-                    }
-                    out[[y, x, ch]] = f[IxDyn(&idx)];
-                }
+        ];
+        // Y, X, C first (those present), then the length-1 z/t axes: the
+        // standard-layout result then reshapes to [h, w, c] without moving data.
+        let mut order: Vec<usize> = [Axis::Y, Axis::X, Axis::C]
+            .iter()
+            .filter_map(|ax| self.axes.iter().position(|a| a == ax))
+            .collect();
+        for (i, a) in self.axes.iter().enumerate() {
+            if matches!(a, Axis::Z | Axis::T) {
+                order.push(i);
             }
         }
-        Ok(out)
+        macro_rules! p {
+            ($v:ident, $a:expr) => {
+                ImageData::$v(
+                    $a.view()
+                        .permuted_axes(IxDyn(&order))
+                        .as_standard_layout()
+                        .into_owned()
+                        .into_shape_with_order(IxDyn(&hwc))
+                        .map_err(|e| ImageError::Unsupported(format!("re-layout failed: {e}")))?,
+                )
+            };
+        }
+        Ok(match &self.data {
+            ImageData::U8(a) => p!(U8, a),
+            ImageData::I8(a) => p!(I8, a),
+            ImageData::U16(a) => p!(U16, a),
+            ImageData::I16(a) => p!(I16, a),
+            ImageData::U32(a) => p!(U32, a),
+            ImageData::I32(a) => p!(I32, a),
+            ImageData::F32(a) => p!(F32, a),
+            ImageData::F64(a) => p!(F64, a),
+        })
+    }
+
+    /// Replaces the samples with a `[height, width, channels]` array of any
+    /// element type, keeping spacing, colour (reset to `None` when the
+    /// channel count no longer fits) and metadata; layout becomes `"cxy"`.
+    pub fn with_hwc_data(&self, data: ImageData) -> Result<Image, ImageError> {
+        if data.shape().len() != 3 {
+            return Err(ImageError::Unsupported(format!(
+                "expected a [height, width, channels] array, got shape {:?}",
+                data.shape()
+            )));
+        }
+        let (sx, sy) = (self.spacing_of(Axis::X), self.spacing_of(Axis::Y));
+        let mut img = Image {
+            data,
+            axes: vec![Axis::Y, Axis::X, Axis::C],
+            spacing: vec![sy, sx, 1.0],
+            color: self.color,
+            meta: self.meta.clone(),
+        };
+        if img
+            .color
+            .channels()
+            .is_some_and(|n| n != img.len_of(Axis::C))
+        {
+            img.color = ColorType::None;
+        }
+        Ok(img)
     }
 
     /// Replaces the samples with an interleaved `[height, width, channels]`
     /// array converted to `dtype`, keeping spacing, colour and metadata;
     /// the result has layout `"cxy"`.
     pub fn with_hwc_f32(&self, a: Array3<f32>, dtype: DataType) -> Image {
-        let f64a = a.mapv(|v| v as f64).into_dyn();
         let (sx, sy) = (self.spacing_of(Axis::X), self.spacing_of(Axis::Y));
         let mut img = Image {
-            data: ImageData::from_f64(&f64a, dtype),
+            data: ImageData::from_f32(a.into_dyn(), dtype),
             axes: vec![Axis::Y, Axis::X, Axis::C],
             spacing: vec![sy, sx, 1.0],
             color: self.color,
             meta: self.meta.clone(),
         };
-        if img.color.channels().is_some_and(|n| n != img.len_of(Axis::C)) {
+        if img
+            .color
+            .channels()
+            .is_some_and(|n| n != img.len_of(Axis::C))
+        {
             img.color = ColorType::None;
         }
         img
+    }
+
+    /// The sub-image at `index` along `axis`, with that axis removed
+    /// (e.g. one z slice of an `"xyz"` volume is an `"xy"` image).
+    pub fn index_axis(&self, axis: Axis, index: usize) -> Result<Image, ImageError> {
+        let i = self.axes.iter().position(|a| *a == axis).ok_or_else(|| {
+            ImageError::Unsupported(format!(
+                "no {:?} axis in layout {:?}",
+                axis.letter(),
+                self.layout()
+            ))
+        })?;
+        let n = self.shape()[i];
+        if index >= n {
+            return Err(ImageError::Unsupported(format!(
+                "index {index} is outside axis {:?} of length {n} (valid: 0..{})",
+                axis.letter(),
+                n.saturating_sub(1)
+            )));
+        }
+        macro_rules! ix {
+            ($v:ident, $a:expr) => {
+                ImageData::$v($a.index_axis(ndarray::Axis(i), index).to_owned())
+            };
+        }
+        let data = match &self.data {
+            ImageData::U8(a) => ix!(U8, a),
+            ImageData::I8(a) => ix!(I8, a),
+            ImageData::U16(a) => ix!(U16, a),
+            ImageData::I16(a) => ix!(I16, a),
+            ImageData::U32(a) => ix!(U32, a),
+            ImageData::I32(a) => ix!(I32, a),
+            ImageData::F32(a) => ix!(F32, a),
+            ImageData::F64(a) => ix!(F64, a),
+        };
+        let mut axes = self.axes.clone();
+        axes.remove(i);
+        let mut spacing = self.spacing.clone();
+        spacing.remove(i);
+        Ok(Image {
+            data,
+            axes,
+            spacing,
+            color: if axis == Axis::C {
+                ColorType::None
+            } else {
+                self.color
+            },
+            meta: self.meta.clone(),
+        })
     }
 
     fn clone_meta_only(&self) -> Image {

@@ -2,11 +2,17 @@
 //! library crates. Algorithms live in the crates, not here.
 
 mod annotations;
+mod bench;
+mod bench_loader;
 mod dataset;
 mod demo;
+mod eval;
+mod image;
+mod predict;
 mod progress;
 mod reports;
 mod slide;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -47,15 +53,35 @@ enum Command {
     /// evaluate, bench, concepts).
     #[command(subcommand)]
     Reports(reports::ReportsCommand),
+    /// Throughput benchmarks against a reference in the same run (loader).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+    /// Train a network (classification or segmentation) from a TOML run
+    /// file on a DeepHealth dataset; writes a model folder.
+    Train(train::TrainArgs),
+    /// Classify images with a trained model folder.
+    Predict(predict::PredictArgs),
+    /// Score a trained model folder on a dataset split.
+    Eval(eval::EvalArgs),
+    /// Medical images (DICOM files and series, NIfTI, PNG, JPEG, TIFF):
+    /// inspect, convert.
+    #[command(subcommand)]
+    Image(image::ImageCommand),
 }
 
 fn main() -> std::process::ExitCode {
+    restore_default_sigpipe();
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let result = match cli.command {
         Command::Demo(a) => demo::run(a),
         Command::Slide(c) => slide::run(c),
         Command::Reports(c) => reports::run(c),
+        Command::Bench(c) => bench::run(c),
+        Command::Train(a) => train::run(a),
+        Command::Predict(a) => predict::run(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Image(c) => image::run(c),
         Command::Dataset(c) => dataset::run(c),
         Command::Annotations(c) => annotations::run(c),
     };
@@ -81,3 +107,17 @@ fn init_logging(verbose: u8) {
         .with_writer(std::io::stderr)
         .init();
 }
+
+/// Rust ignores SIGPIPE, so `exahealth ... | head` would panic on the first
+/// write after `head` exits; a command-line tool should end quietly instead.
+#[cfg(unix)]
+fn restore_default_sigpipe() {
+    // SAFETY: FFI call made once at start-up, before any thread exists;
+    // SIG_DFL is a valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn restore_default_sigpipe() {}

@@ -1,5 +1,7 @@
 //! `exahealth slide ...`: thin wrappers over exahealth-slide.
 
+mod tile;
+
 use crate::progress;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
@@ -90,6 +92,7 @@ pub enum SlideCommand {
     /// Reads go through the public read_region path on --threads threads,
     /// with a cold cache; prints tiles, seconds, tiles/s and megapixels/s.
     Bench(BenchArgs),
+    Tile(tile::TileArgs),
 }
 
 #[derive(Args)]
@@ -322,6 +325,7 @@ pub fn run(cmd: SlideCommand) -> Result<()> {
                 r.bytes as f64 / 1e6
             );
         }
+        SlideCommand::Tile(a) => tile::run(a)?,
         SlideCommand::Bench(a) => {
             let slide = Slide::open_with(
                 &a.path,

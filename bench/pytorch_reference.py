@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""A torchvision-layout ResNet state dict and its outputs, for exahealth's
+PyTorch weight import (crates/exahealth-nn/tests/pytorch_import.rs).
+
+Builds ResNet-18 or -34 with torchvision's module names (conv1, bn1,
+layer1.0.conv1, layer2.0.downsample.0/1, fc) in plain PyTorch (torchvision
+itself is not needed; its `resnet18()` has the same names and shapes), draws
+random weights and batch-norm running statistics from a fixed seed, saves
+`model.state_dict()` with `torch.save` and writes the eval-mode outputs of a
+deterministic input as JSON:
+
+  {"torch": VERSION, "input_shape": [...], "input": [...],
+   "output_shape": [...], "output": [...]}
+
+Usage: python3 bench/pytorch_reference.py --weights OUT.pt --out OUT.json \
+           [--depth 18] [--classes 10] [--shape 2,3,64,64]
+Needs: torch (CPU wheel from PyPI).
+"""
+import argparse
+import json
+
+import torch
+from torch import nn
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, inplanes, planes, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = None
+        if stride != 1 or inplanes != planes:
+            self.downsample = nn.Sequential(
+                nn.Conv2d(inplanes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes)
+            )
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + identity)
+
+
+class ResNet(nn.Module):
+    def __init__(self, blocks, num_classes):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        inplanes = 64
+        for i, (planes, n) in enumerate(zip([64, 128, 256, 512], blocks)):
+            layers = []
+            for j in range(n):
+                stride = 2 if (i > 0 and j == 0) else 1
+                layers.append(BasicBlock(inplanes, planes, stride))
+                inplanes = planes
+            setattr(self, f"layer{i + 1}", nn.Sequential(*layers))
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(512, num_classes)
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--weights", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--depth", type=int, default=18, choices=[18, 34])
+    ap.add_argument("--classes", type=int, default=10)
+    ap.add_argument("--shape", default="2,3,64,64")
+    args = ap.parse_args()
+    torch.manual_seed(0)
+    blocks = {18: [2, 2, 2, 2], 34: [3, 4, 6, 3]}[args.depth]
+    model = ResNet(blocks, args.classes)
+    # Non-trivial running statistics, so a batch-norm import error shows.
+    g = torch.Generator().manual_seed(1)
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.1)
+            m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
+            m.weight.data.copy_(torch.rand(m.num_features, generator=g) + 0.5)
+            m.bias.data.copy_(torch.randn(m.num_features, generator=g) * 0.1)
+    model.eval()
+    torch.save(model.state_dict(), args.weights)
+    shape = [int(v) for v in args.shape.split(",")]
+    x = torch.rand(shape, generator=torch.Generator().manual_seed(2)) * 2 - 1
+    with torch.no_grad():
+        y = model(x)
+    with open(args.out, "w") as fh:
+        json.dump({
+            "torch": torch.__version__,
+            "input_shape": shape,
+            "input": x.flatten().tolist(),
+            "output_shape": list(y.shape),
+            "output": y.flatten().tolist(),
+        }, fh)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+//! Throughput benchmarks: a training step (forward, backward, Adam update)
+//! or a forward pass on random input, timed after one warm-up step. The
+//! same workloads in PyTorch are in `bench/torch_bench.py`.
+
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::{Device, Distribution, Int, Tensor};
+use serde::Serialize;
+
+use crate::error::{NnError, Result};
+use crate::loss::cross_entropy;
+use crate::models::{ResNet, ResNetConfig, SmallCnn, SmallCnnConfig};
+
+/// The benchmarked networks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BenchModel {
+    /// [`SmallCnn`] with 2 classes.
+    SmallCnn,
+    /// ResNet-18 with 1000 classes.
+    Resnet18,
+}
+
+impl std::str::FromStr for BenchModel {
+    type Err = NnError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "small-cnn" => Ok(Self::SmallCnn),
+            "resnet18" => Ok(Self::Resnet18),
+            other => Err(NnError::Config(format!(
+                "unknown benchmark model {other:?}: use small-cnn or resnet18"
+            ))),
+        }
+    }
+}
+
+/// What to measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BenchConfig {
+    /// Network.
+    pub model: BenchModel,
+    /// Images per step.
+    pub batch: usize,
+    /// Image side in pixels (square RGB images).
+    pub size: usize,
+    /// Timed steps (after one untimed warm-up step).
+    pub steps: usize,
+    /// Worker threads (0: all cores).
+    pub threads: usize,
+}
+
+/// A measurement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BenchResult {
+    /// `train` or `infer`.
+    pub mode: &'static str,
+    /// The measured configuration.
+    #[serde(flatten)]
+    pub config: BenchConfig,
+    /// Backend name.
+    pub backend: &'static str,
+    /// Wall-clock seconds of the timed steps.
+    pub seconds: f64,
+    /// Images per second over the timed steps.
+    pub images_per_s: f64,
+}
+
+#[allow(clippy::large_enum_variant)] // one value per run
+enum Net {
+    Small(SmallCnn),
+    Res(ResNet),
+}
+
+impl Net {
+    fn new(model: BenchModel, device: &Device) -> Result<Self> {
+        Ok(match model {
+            BenchModel::SmallCnn => Net::Small(SmallCnnConfig::new().init(device)),
+            BenchModel::Resnet18 => Net::Res(ResNetConfig::new().init(device)?),
+        })
+    }
+
+    fn classes(&self) -> usize {
+        match self {
+            Net::Small(_) => 2,
+            Net::Res(_) => 1000,
+        }
+    }
+}
+
+/// Runs `f` on a rayon pool of `threads` workers (0: rayon's default), so
+/// the CPU backend's parallel kernels use exactly that many.
+pub fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Result<T> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| NnError::Config(format!("cannot start {threads} threads: {e}")))?;
+    Ok(pool.install(f))
+}
+
+fn check(config: &BenchConfig) -> Result<()> {
+    if config.batch == 0 || config.steps == 0 || config.size < 32 {
+        return Err(NnError::Config(
+            "batch and steps must be >= 1 and size >= 32".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn images(config: &BenchConfig, device: &Device) -> Tensor<4> {
+    Tensor::random(
+        [config.batch, 3, config.size, config.size],
+        Distribution::Normal(0.0, 1.0),
+        device,
+    )
+}
+
+fn finish(mode: &'static str, config: BenchConfig, seconds: f64) -> BenchResult {
+    BenchResult {
+        mode,
+        config,
+        backend: "flex",
+        seconds,
+        images_per_s: (config.batch * config.steps) as f64 / seconds.max(f64::MIN_POSITIVE),
+    }
+}
+
+/// Images per second of training steps on the CPU backend.
+pub fn bench_train(config: BenchConfig) -> Result<BenchResult> {
+    check(&config)?;
+    with_threads(config.threads, || {
+        let device = Device::flex().autodiff();
+        device.seed(0);
+        let mut net = Net::new(config.model, &device)?;
+        let mut optim = AdamConfig::new().init();
+        let x = images(&config, &device);
+        let y = Tensor::<1, Int>::random(
+            [config.batch],
+            Distribution::Uniform(0.0, net.classes() as f64),
+            &device,
+        );
+        let mut step = |net: Net| -> Net {
+            macro_rules! step {
+                ($m:expr, $wrap:path) => {{
+                    let logits = $m.forward(x.clone());
+                    let loss = cross_entropy(logits, y.clone(), None, 0.0, &device);
+                    // Reading the loss, as a training loop does, waits for the forward pass.
+                    let _ = loss.clone().into_scalar::<f32>();
+                    let grads = GradientsParams::from_grads(loss.backward(), &$m);
+                    $wrap(optim.step(1e-3, $m, grads))
+                }};
+            }
+            match net {
+                Net::Small(m) => step!(m, Net::Small),
+                Net::Res(m) => step!(m, Net::Res),
+            }
+        };
+        net = step(net);
+        let started = Instant::now();
+        for _ in 0..config.steps {
+            net = step(net);
+        }
+        device
+            .sync()
+            .map_err(|e| NnError::Config(format!("device error: {e:?}")))?;
+        Ok(finish("train", config, started.elapsed().as_secs_f64()))
+    })?
+}
+
+/// Images per second of forward passes (no autodiff) on the CPU backend.
+pub fn bench_infer(config: BenchConfig) -> Result<BenchResult> {
+    check(&config)?;
+    with_threads(config.threads, || {
+        let device = Device::flex();
+        device.seed(0);
+        // Validation mode: batch norm uses its running statistics.
+        let net = match Net::new(config.model, &device)? {
+            Net::Small(m) => Net::Small(m.valid()),
+            Net::Res(m) => Net::Res(m.valid()),
+        };
+        let x = images(&config, &device);
+        let run = || -> Result<f32> {
+            let logits = match &net {
+                Net::Small(m) => m.forward(x.clone()),
+                Net::Res(m) => m.forward(x.clone()),
+            };
+            Ok(logits.sum().into_scalar::<f32>())
+        };
+        run()?;
+        let started = Instant::now();
+        for _ in 0..config.steps {
+            run()?;
+        }
+        Ok(finish("infer", config, started.elapsed().as_secs_f64()))
+    })?
+}

@@ -1,0 +1,70 @@
+//! The small CNN of the training benchmark: four 3x3 convolutions
+//! (c -> w -> w -> 2w -> 2w, ReLU, 2x2 max-pool after the first three),
+//! global average pooling and a linear layer.
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
+use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor};
+
+/// Builds a [`SmallCnn`].
+#[derive(Config, Debug)]
+pub struct SmallCnnConfig {
+    /// Input channels (3 for RGB).
+    #[config(default = 3)]
+    pub in_channels: usize,
+    /// Output classes.
+    #[config(default = 2)]
+    pub num_classes: usize,
+    /// Channels of the first two convolutions; the last two have twice as many.
+    #[config(default = 32)]
+    pub width: usize,
+}
+
+/// Four-convolution classifier; see the module docs.
+#[derive(Module, Debug)]
+pub struct SmallCnn {
+    conv1: Conv2d,
+    conv2: Conv2d,
+    conv3: Conv2d,
+    conv4: Conv2d,
+    pool: MaxPool2d,
+    gap: AdaptiveAvgPool2d,
+    fc: Linear,
+}
+
+fn conv3x3(cin: usize, cout: usize, device: &Device) -> Conv2d {
+    Conv2dConfig::new([cin, cout], [3, 3])
+        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+        .init(device)
+}
+
+impl SmallCnnConfig {
+    /// Allocates the model with fresh weights on `device`.
+    pub fn init(&self, device: &Device) -> SmallCnn {
+        let w = self.width;
+        SmallCnn {
+            conv1: conv3x3(self.in_channels, w, device),
+            conv2: conv3x3(w, w, device),
+            conv3: conv3x3(w, 2 * w, device),
+            conv4: conv3x3(2 * w, 2 * w, device),
+            pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
+            gap: AdaptiveAvgPool2dConfig::new([1, 1]).init(),
+            fc: LinearConfig::new(2 * w, self.num_classes).init(device),
+        }
+    }
+}
+
+impl SmallCnn {
+    /// `[n, c, h, w]` images to `[n, classes]` logits.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        let x = self.pool.forward(relu(self.conv1.forward(x)));
+        let x = self.pool.forward(relu(self.conv2.forward(x)));
+        let x = self.pool.forward(relu(self.conv3.forward(x)));
+        let x = relu(self.conv4.forward(x));
+        self.fc.forward(self.gap.forward(x).flatten(1, 3))
+    }
+}

@@ -1,0 +1,140 @@
+#![cfg(feature = "pytorch")]
+//! PyTorch state dicts into exahealth's ResNet: a torchvision-layout
+//! ResNet-18 saved by `torch.save` gives the same logits in both.
+//!
+//! Runs `bench/pytorch_reference.py` and skips, with the reason on stderr,
+//! when `python3` or torch is missing; `EXAHEALTH_PYTHON` picks another
+//! interpreter than `python3`.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use burn::tensor::{Tensor, TensorData};
+use exahealth_nn::cpu_device;
+use exahealth_nn::models::ResNetConfig;
+use exahealth_nn::pytorch::{load_pytorch, PytorchError, TORCHVISION_RESNET};
+
+fn python_with_torch() -> Option<String> {
+    let py = std::env::var("EXAHEALTH_PYTHON").unwrap_or_else(|_| "python3".into());
+    match Command::new(&py).args(["-c", "import torch"]).output() {
+        Ok(o) if o.status.success() => Some(py),
+        Ok(_) => {
+            eprintln!("skipping: `{py}` lacks torch; pip install torch (CPU wheel)");
+            None
+        }
+        Err(e) => {
+            eprintln!("skipping: cannot run `{py}`: {e}");
+            None
+        }
+    }
+}
+
+#[test]
+fn torchvision_resnet18_weights_give_pytorchs_logits() {
+    let Some(py) = python_with_torch() else {
+        return;
+    };
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../bench/pytorch_reference.py");
+    let dir = tempfile::tempdir().unwrap();
+    let weights = dir.path().join("resnet18.pt");
+    let out = dir.path().join("ref.json");
+    let status = Command::new(&py)
+        .arg(&script)
+        .arg("--weights")
+        .arg(&weights)
+        .arg("--out")
+        .arg(&out)
+        .args(["--depth", "18", "--classes", "10", "--shape", "2,3,64,64"])
+        .status()
+        .unwrap();
+    assert!(status.success(), "{} failed", script.display());
+    let reference: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let floats = |key: &str| -> Vec<f32> {
+        reference[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap() as f32)
+            .collect()
+    };
+
+    let device = cpu_device();
+    let config = ResNetConfig::new().with_depth(18).with_num_classes(10);
+    let mut model = config.init(&device).unwrap();
+    let report = load_pytorch(&mut model, &weights, TORCHVISION_RESNET).unwrap();
+    // 20 convolutions/BN pairs' tensors + fc: every model tensor was set.
+    assert!(report.applied >= 100, "{report:?}");
+    assert!(
+        report
+            .unused
+            .iter()
+            .all(|k| k.ends_with("num_batches_tracked")),
+        "{:?}",
+        report.unused
+    );
+
+    let x = Tensor::<4>::from_data(TensorData::new(floats("input"), [2, 3, 64, 64]), &device);
+    let got: Vec<f32> = model
+        .forward(x)
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec()
+        .unwrap();
+    let want = floats("output");
+    assert_eq!(got.len(), want.len());
+    let max_diff = got
+        .iter()
+        .zip(&want)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    eprintln!("max |exahealth - pytorch| logit difference: {max_diff:e}");
+    assert!(max_diff < 1e-4, "logits differ by {max_diff}");
+    // A fresh model (no import) is far off: the comparison can fail.
+    let fresh = config.init(&device).unwrap();
+    let x = Tensor::<4>::from_data(TensorData::new(floats("input"), [2, 3, 64, 64]), &device);
+    let other: Vec<f32> = fresh
+        .forward(x)
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec()
+        .unwrap();
+    let fresh_diff = other
+        .iter()
+        .zip(&want)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(fresh_diff > 1e-3);
+
+    // Weights of another architecture do not fit.
+    let mut wide = ResNetConfig::new()
+        .with_depth(18)
+        .with_num_classes(7)
+        .init(&device)
+        .unwrap();
+    assert!(matches!(
+        load_pytorch(&mut wide, &weights, TORCHVISION_RESNET),
+        Err(PytorchError::Mismatch { .. })
+    ));
+}
+
+#[test]
+fn bad_files_are_typed_errors() {
+    let device = cpu_device();
+    let mut model = ResNetConfig::new()
+        .with_depth(18)
+        .with_num_classes(2)
+        .init(&device)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        load_pytorch(&mut model, &dir.path().join("missing.pt"), &[]),
+        Err(PytorchError::Io { .. })
+    ));
+    let junk = dir.path().join("junk.pt");
+    std::fs::write(&junk, b"PK\x03\x04 this is not a zip archive at all").unwrap();
+    assert!(matches!(
+        load_pytorch(&mut model, &junk, &[]),
+        Err(PytorchError::Read { .. })
+    ));
+}

@@ -1,0 +1,89 @@
+//! `exahealth bench ...`: throughput measurements that compare against a
+//! reference in the same run.
+
+use crate::bench_loader;
+use anyhow::Result;
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Loader throughput: batches of slide patches per second through the
+    /// parallel loader, against a plain sequential read_region loop.
+    ///
+    /// Example: exahealth bench loader slide.svs --size 256 --batch 32 --workers 2 --augment
+    Loader(bench_loader::LoaderBenchArgs),
+    /// Training throughput: images per second of forward, backward and an
+    /// Adam step on random input, after one untimed warm-up step. Compare
+    /// with `python3 bench/torch_bench.py train` and the same flags.
+    ///
+    /// Example: exahealth bench train --model resnet18 --batch 16 --size 224 --steps 3 --threads 2 --json
+    Train(NnBenchArgs),
+    /// Inference throughput: images per second of forward passes (batch
+    /// norm in evaluation mode) on random input, after one warm-up pass.
+    ///
+    /// Example: exahealth bench infer --model small-cnn --batch 32 --size 64 --steps 5 --json
+    Infer(NnBenchArgs),
+}
+
+/// Flags of `bench train` and `bench infer`.
+#[derive(clap::Args)]
+pub struct NnBenchArgs {
+    /// small-cnn (four 3x3 convolutions, 2 classes) or resnet18 (torchvision layout, 1000 classes).
+    #[arg(long, default_value = "small-cnn")]
+    pub model: String,
+    /// Images per step.
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// Side of the square RGB input images, pixels (>= 32).
+    #[arg(long, default_value_t = 64)]
+    pub size: usize,
+    /// Timed steps.
+    #[arg(long, default_value_t = 5)]
+    pub steps: usize,
+    /// Worker threads (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn run_nn(a: NnBenchArgs, train: bool) -> Result<()> {
+    let config = exahealth_nn::bench::BenchConfig {
+        model: a.model.parse()?,
+        batch: a.batch,
+        size: a.size,
+        steps: a.steps,
+        threads: a.threads,
+    };
+    let r = if train {
+        exahealth_nn::bench::bench_train(config)?
+    } else {
+        exahealth_nn::bench::bench_infer(config)?
+    };
+    if a.json {
+        println!("{}", serde_json::to_string(&r)?);
+    } else {
+        println!(
+            "{} {:?} batch {} size {} threads {}: {:.2} images/s ({} steps in {:.2} s, {})",
+            r.mode,
+            a.model,
+            a.batch,
+            a.size,
+            a.threads,
+            r.images_per_s,
+            a.steps,
+            r.seconds,
+            r.backend
+        );
+    }
+    Ok(())
+}
+
+pub fn run(cmd: BenchCommand) -> Result<()> {
+    match cmd {
+        BenchCommand::Loader(a) => bench_loader::run(a),
+        BenchCommand::Train(a) => run_nn(a, true),
+        BenchCommand::Infer(a) => run_nn(a, false),
+    }
+}

@@ -1,0 +1,252 @@
+//! `exahealth train --config run.toml`: train a model on a DeepHealth
+//! dataset and write a model folder (weights, spec, metrics log, checkpoint).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use exahealth_data::dataset::{read_dataset, Dataset};
+use exahealth_data::loader::{DatasetSource, ImageOptions, LabelMode};
+use exahealth_nn::models::{Architecture, Network};
+use exahealth_nn::sources::SampleBatches;
+use exahealth_nn::train::{train, Event, Monitor, Run, TrainConfig};
+use exahealth_nn::{cpu_device, cpu_train_device};
+use serde::{Deserialize, Serialize};
+
+use crate::progress;
+
+/// Train a network on a DeepHealth dataset (ECVL YAML).
+///
+/// The run file is TOML, for example:
+///
+///   task = "classification"        # or "segmentation"
+///   data = "dataset.yml"           # DeepHealth YAML, relative to the run file
+///   model = "small-cnn"            # small-cnn, resnet18/34/50, vgg16, unet
+///   image_size = 64                # images are resized to this square side
+///   channels = 3                   # 1 (grey) or 3 (RGB)
+///   output = "runs/first"          # model folder, relative to the run file
+///   [train]
+///   epochs = 10
+///   batch_size = 32
+///   lr = 0.001
+///   optimizer = { kind = "adam" }  # sgd (momentum), adam, adamw
+///   schedule = { kind = "cosine" } # constant, step, cosine; warmup_epochs = N
+///
+/// The output folder receives model.safetensors (best weights),
+/// model.json (architecture, classes, input), history.csv/json (per-epoch
+/// metrics) and checkpoint/ (for --resume).
+///
+/// Example: exahealth train --config run.toml
+#[derive(Args)]
+pub struct TrainArgs {
+    /// The run file (TOML).
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Continue from the checkpoint in the output folder after an interruption.
+    #[arg(long)]
+    pub resume: bool,
+    /// Worker threads (default: all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// What a run file says.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunFile {
+    #[serde(default = "classification")]
+    task: Task,
+    data: PathBuf,
+    model: String,
+    #[serde(default = "default_size")]
+    image_size: u32,
+    #[serde(default = "default_channels")]
+    channels: usize,
+    output: PathBuf,
+    #[serde(default = "training")]
+    train_split: String,
+    #[serde(default = "validation")]
+    valid_split: String,
+    #[serde(default)]
+    train: TrainConfig,
+}
+
+fn classification() -> Task {
+    Task::Classification
+}
+fn default_size() -> u32 {
+    64
+}
+fn default_channels() -> usize {
+    3
+}
+fn training() -> String {
+    "training".into()
+}
+fn validation() -> String {
+    "validation".into()
+}
+
+/// Classification or segmentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    Classification,
+    Segmentation,
+}
+
+/// `model.json` in a model folder: how to rebuild and feed the model.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelSpec {
+    pub task: Task,
+    pub architecture: Architecture,
+    pub classes: Vec<String>,
+    pub channels: usize,
+    pub image_size: u32,
+}
+
+impl ModelSpec {
+    pub fn read(dir: &Path) -> Result<Self> {
+        let path = dir.join("model.json");
+        let text = std::fs::read(&path).with_context(|| {
+            format!(
+                "{}: not a model folder (train one with `exahealth train`)",
+                path.display()
+            )
+        })?;
+        serde_json::from_slice(&text).with_context(|| format!("{}: bad model spec", path.display()))
+    }
+
+    /// The model with the folder's weights, in validation mode on the CPU.
+    pub fn load(&self, dir: &Path) -> Result<Network> {
+        let device = cpu_device();
+        let model = self.architecture.init(&device)?;
+        let weights = dir.join("model.safetensors");
+        Ok(exahealth_nn::train::load_weights(model, &weights)?)
+    }
+
+    pub fn source(
+        &self,
+        dataset: Dataset,
+        split: Option<&str>,
+    ) -> Result<SampleBatches<DatasetSource>> {
+        let options = ImageOptions {
+            size: Some((self.image_size, self.image_size)),
+            channels: self.channels,
+            labels: LabelMode::Class,
+        };
+        let source = DatasetSource::new(dataset, split, options)?;
+        Ok(SampleBatches::new(source, self.classes.len()))
+    }
+}
+
+pub fn run(args: TrainArgs) -> Result<()> {
+    let text = std::fs::read_to_string(&args.config)
+        .with_context(|| format!("cannot read the run file {}", args.config.display()))?;
+    let run_file: RunFile = toml::from_str(&text).with_context(|| {
+        format!(
+            "{}: not a valid run file (see `exahealth train --help`)",
+            args.config.display()
+        )
+    })?;
+    let base = args.config.parent().unwrap_or(Path::new("."));
+    let data = base.join(&run_file.data);
+    let output = base.join(&run_file.output);
+    let dataset = read_dataset(&data).with_context(|| format!("cannot read {}", data.display()))?;
+    if dataset.classes.is_empty() {
+        bail!("{} lists no classes", data.display());
+    }
+    let classes = match run_file.task {
+        Task::Classification => dataset.classes.len(),
+        // Masks hold class indices; with one named class it is background + it.
+        Task::Segmentation => dataset.classes.len().max(2),
+    };
+    let architecture = Architecture::from_name(&run_file.model, run_file.channels, classes)?;
+    let spec = ModelSpec {
+        task: run_file.task,
+        architecture,
+        classes: dataset.classes.clone(),
+        channels: run_file.channels,
+        image_size: run_file.image_size,
+    };
+    for split in [&run_file.train_split, &run_file.valid_split] {
+        if dataset.split_indices(split).is_none() {
+            bail!(
+                "{} has no split named {split:?}: set train_split / valid_split",
+                data.display()
+            );
+        }
+    }
+    let train_set = spec.source(dataset.clone(), Some(&run_file.train_split))?;
+    let valid_set = spec.source(dataset, Some(&run_file.valid_split))?;
+    let mut config = run_file.train;
+    if config.monitor == Monitor::ValLoss && run_file.task == Task::Segmentation {
+        config.monitor = Monitor::ValDice;
+    }
+    std::fs::create_dir_all(&output)
+        .with_context(|| format!("cannot create {}", output.display()))?;
+    let spec_json = serde_json::to_vec_pretty(&spec)?;
+    exahealth_nn::atomic::write_atomic(&output.join("model.json"), &spec_json)?;
+
+    let outcome = exahealth_nn::bench::with_threads(args.threads, || -> Result<_> {
+        let device = cpu_train_device();
+        device.seed(config.seed);
+        let model = spec.architecture.init(&device)?;
+        let pb = progress::bar(0, "train");
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        let mut on_event = |e: Event<'_>| match e {
+            Event::Resumed { epoch } => pb.println(format!("resumed after epoch {epoch}")),
+            Event::EpochStart {
+                epoch,
+                epochs,
+                batches,
+            } => {
+                pb.reset();
+                pb.set_length(batches as u64);
+                pb.set_prefix(format!("epoch {epoch}/{epochs}"));
+            }
+            Event::Batch { loss, lr, .. } => {
+                pb.set_message(format!("loss {loss:.4} lr {lr:.2e}"));
+                pb.inc(1);
+            }
+            Event::EpochEnd(r) => pb.println(format!(
+                "epoch {}: train loss {:.4}, val loss {}, val accuracy {}, val Dice {} ({:.1} s)",
+                r.epoch,
+                r.train_loss,
+                fmt(r.val_loss),
+                fmt(r.val_accuracy),
+                fmt(r.val_dice),
+                r.seconds
+            )),
+            Event::EarlyStop { epoch, best_epoch } => pb.println(format!(
+                "early stop after epoch {epoch} (best: {best_epoch:?})"
+            )),
+        };
+        let run = Run {
+            train: &train_set,
+            valid: Some(&valid_set),
+            out_dir: Some(&output),
+            resume: args.resume,
+        };
+        let outcome = train(model, &config, run, &device, &mut on_event)?;
+        pb.finish_and_clear();
+        Ok(outcome)
+    })??;
+    match outcome.best {
+        Some((v, epoch)) => println!(
+            "best {:?} {v:.4} at epoch {epoch}; model in {}",
+            config.monitor,
+            output.display()
+        ),
+        None => println!("model in {}", output.display()),
+    }
+    Ok(())
+}
+
+fn fmt(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), |v| format!("{v:.4}"))
+}

@@ -1,0 +1,149 @@
+//! `exahealth train`, `eval`, `predict` and `bench train|infer` end to end on
+//! a generated two-class PNG dataset (bright vs dark squares).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn exahealth(args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_exahealth"))
+        .args(args)
+        .output()
+        .expect("run exahealth");
+    assert!(
+        out.status.success(),
+        "exahealth {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn write_png(path: &Path, value: u8, noise_seed: u32) {
+    let (w, h) = (24u32, 24u32);
+    let mut data = Vec::with_capacity((w * h * 3) as usize);
+    let mut s = noise_seed.wrapping_mul(2_654_435_761).max(1);
+    for _ in 0..w * h * 3 {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        data.push(value.saturating_add((s % 40) as u8));
+    }
+    let file = std::fs::File::create(path).unwrap();
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.write_header().unwrap().write_image_data(&data).unwrap();
+}
+
+#[test]
+fn train_eval_predict_on_a_generated_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut images = String::new();
+    let (mut training, mut validation) = (Vec::new(), Vec::new());
+    for i in 0..40u32 {
+        let bright = i % 2 == 0;
+        let name = format!("img{i}.png");
+        write_png(&root.join(&name), if bright { 190 } else { 20 }, i + 1);
+        images.push_str(&format!(
+            "  - location: {name}\n    label: {}\n",
+            if bright { "bright" } else { "dark" }
+        ));
+        if i < 30 {
+            training.push(i.to_string());
+        } else {
+            validation.push(i.to_string());
+        }
+    }
+    let yaml = format!(
+        "name: brightness\nclasses: [dark, bright]\nimages:\n{images}split:\n  training: [{}]\n  validation: [{}]\n  test: [{}]\n",
+        training.join(", "),
+        validation.join(", "),
+        validation.join(", ")
+    );
+    std::fs::write(root.join("dataset.yml"), yaml).unwrap();
+    std::fs::write(
+        root.join("run.toml"),
+        "task = \"classification\"\ndata = \"dataset.yml\"\nmodel = \"small-cnn\"\nimage_size = 32\nchannels = 3\noutput = \"model\"\n[train]\nepochs = 4\nbatch_size = 8\nlr = 0.005\nmonitor = \"val_accuracy\"\n",
+    )
+    .unwrap();
+    let config = root.join("run.toml");
+    exahealth(&["train", "--config", config.to_str().unwrap()]);
+    let model = root.join("model");
+    for f in [
+        "model.safetensors",
+        "model.json",
+        "history.csv",
+        "checkpoint/checkpoint.json",
+    ] {
+        assert!(model.join(f).exists(), "{f} missing");
+    }
+    let history = std::fs::read_to_string(model.join("history.csv")).unwrap();
+    assert_eq!(history.lines().count(), 5, "{history}");
+
+    let data = root.join("dataset.yml");
+    let out = exahealth(&[
+        "eval",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--split",
+        "test",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["samples"], 10);
+    assert!(v["accuracy"].as_f64().unwrap() >= 0.9, "{v}");
+
+    let bright = root.join("img0.png");
+    let dark = root.join("img1.png");
+    let out = exahealth(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--json",
+        bright.to_str().unwrap(),
+        dark.to_str().unwrap(),
+    ]);
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["class"], "bright");
+    assert_eq!(lines[1]["class"], "dark");
+    let p = &lines[0]["probabilities"];
+    let sum = p["bright"].as_f64().unwrap() + p["dark"].as_f64().unwrap();
+    assert!((sum - 1.0).abs() < 1e-4);
+
+    // Resuming a finished run trains nothing more and keeps the log.
+    exahealth(&["train", "--config", config.to_str().unwrap(), "--resume"]);
+    let again = std::fs::read_to_string(model.join("history.csv")).unwrap();
+    assert_eq!(again, history);
+}
+
+#[test]
+fn bench_train_and_infer_print_json() {
+    for mode in ["train", "infer"] {
+        let out = exahealth(&[
+            "bench",
+            mode,
+            "--model",
+            "small-cnn",
+            "--batch",
+            "2",
+            "--size",
+            "32",
+            "--steps",
+            "1",
+            "--threads",
+            "1",
+            "--json",
+        ]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["mode"], mode);
+        assert_eq!(v["batch"], 2);
+        assert!(v["images_per_s"].as_f64().unwrap() > 0.0);
+    }
+}
