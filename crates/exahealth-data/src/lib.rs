@@ -14,6 +14,7 @@
 //! Depends on no deep-learning crate; loaders yield plain buffers.
 
 pub mod annotations;
+mod atomic;
 pub mod dataset;
 pub mod loader;
 pub mod plan;

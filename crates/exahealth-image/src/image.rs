@@ -481,6 +481,18 @@ impl Image {
         })
     }
 
+    /// The same image in the order file formats store pixels: channels
+    /// fastest, then x, y, z, t (ECVL `"cxyzt"` restricted to the axes the
+    /// image has).
+    pub fn to_interleaved(&self) -> Result<Image, ImageError> {
+        let order: String = [Axis::C, Axis::X, Axis::Y, Axis::Z, Axis::T]
+            .iter()
+            .filter(|a| self.axes.contains(a))
+            .map(|a| a.letter())
+            .collect();
+        self.to_layout(&order)
+    }
+
     /// A 2-D image as an interleaved `[height, width, channels]` float array
     /// (channels = 1 when the image has no channel axis). Errors for images
     /// with a z or t axis longer than 1.

@@ -14,6 +14,7 @@ fn small_cnn_learns_shapes_to_95_percent() {
     let train_set = common::shapes(384, 32, 1);
     let valid_set = common::shapes(150, 32, 2);
     let device = cpu_train_device();
+    let _seeded = common::SEEDED.lock().unwrap_or_else(|e| e.into_inner());
     device.seed(3);
     let model = SmallCnnConfig::new().with_num_classes(3).init(&device);
     let config = TrainConfig {
@@ -46,6 +47,7 @@ fn unet_segments_blobs_to_dice_0_9() {
     let train_set = common::blobs(192, 32, 5);
     let valid_set = common::blobs(64, 32, 6);
     let device = cpu_train_device();
+    let _seeded = common::SEEDED.lock().unwrap_or_else(|e| e.into_inner());
     device.seed(7);
     let model = UNetConfig::new()
         .with_in_channels(1)
@@ -78,6 +80,7 @@ fn unet_trains_with_dice_loss() {
     let train_set = common::blobs(96, 16, 8);
     let valid_set = common::blobs(32, 16, 9);
     let device = cpu_train_device();
+    let _seeded = common::SEEDED.lock().unwrap_or_else(|e| e.into_inner());
     device.seed(1);
     let model = UNetConfig::new()
         .with_in_channels(1)
@@ -110,6 +113,7 @@ fn attention_mil_finds_the_key_instance() {
     let (train_set, _) = common::bags(256, 8, 16, 11);
     let (valid_set, keys) = common::bags(64, 8, 16, 12);
     let device = cpu_train_device();
+    let _seeded = common::SEEDED.lock().unwrap_or_else(|e| e.into_inner());
     device.seed(2);
     let model = AttentionMilConfig::new()
         .with_in_features(16)
@@ -167,6 +171,7 @@ fn resnet18_learns_shapes_to_95_percent() {
     let train_set = common::shapes(384, 32, 21);
     let valid_set = common::shapes(150, 32, 22);
     let device = cpu_train_device();
+    let _seeded = common::SEEDED.lock().unwrap_or_else(|e| e.into_inner());
     device.seed(4);
     let model = ResNetConfig::new()
         .with_num_classes(3)

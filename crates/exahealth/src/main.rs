@@ -56,8 +56,7 @@ enum Command {
     /// Throughput benchmarks against a reference in the same run (loader).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
-    /// Train a network (classification or segmentation) from a TOML run
-    /// file on a DeepHealth dataset; writes a model folder.
+    // No doc here: TrainArgs' own doc (with a run-file example) is the help.
     Train(train::TrainArgs),
     /// Classify images with a trained model folder.
     Predict(predict::PredictArgs),

@@ -56,8 +56,7 @@ pub use model::{
 pub use raster::{rasterize, rasterize_region, MAX_MASK_PIXELS};
 pub use summary::{Bounds, ClassCount, Summary};
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// An annotation file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,44 +179,10 @@ pub fn convert(
     Ok((set, from, to))
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same
-/// folder, flushed to disk, renamed over `path`.
+/// Writes `bytes` to `path` atomically (temporary file, fsync, rename).
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), AnnotationError> {
-    let io = |p: &Path| {
-        let p = p.to_owned();
-        move |error| AnnotationError::Io { path: p, error }
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "annotations".into());
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let tmp = dir.join(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io(path)(e));
-    }
-    #[cfg(unix)]
-    if let Ok(d) = std::fs::File::open(&dir) {
-        // Makes the rename itself durable; best effort.
-        let _ = d.sync_all();
-    }
-    Ok(())
+    crate::atomic::write_renamed(path, bytes, true).map_err(|error| AnnotationError::Io {
+        path: path.to_owned(),
+        error,
+    })
 }

@@ -1,8 +1,6 @@
 //! `plan.json` + `patches.csv`: save atomically, load with typed errors.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
 use super::{Patch, Plan, PlanError, PlanParams, SlideIdentity, PLAN_VERSION};
 
@@ -210,45 +208,10 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PlanError> {
     write_renamed(path, bytes, true)
 }
 
-/// Temporary file and rename, so readers never see a partial file; with
-/// `durable`, also fsync (per file: too slow for thousands of patches,
-/// which are cheap to redo after a power cut).
+/// [`crate::atomic::write_renamed`] with the plan's error type.
 pub(crate) fn write_renamed(path: &Path, bytes: &[u8], durable: bool) -> Result<(), PlanError> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "plan".into());
-    // Unique per process and call: patches are written from many threads.
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        if durable {
-            f.sync_all()?;
-        }
-        drop(f);
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(PlanError::Io {
-            path: path.to_path_buf(),
-            error: e,
-        });
-    }
-    if durable {
-        if let Ok(d) = std::fs::File::open(&dir) {
-            let _ = d.sync_all();
-        }
-    }
-    Ok(())
+    crate::atomic::write_renamed(path, bytes, durable).map_err(|error| PlanError::Io {
+        path: path.to_path_buf(),
+        error,
+    })
 }

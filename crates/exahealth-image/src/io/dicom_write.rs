@@ -58,18 +58,7 @@ pub fn encode(img: &Image) -> Result<Vec<u8>, ImageError> {
             )))
         }
     };
-    let order: String = [
-        (Axis::C, 'c'),
-        (Axis::X, 'x'),
-        (Axis::Y, 'y'),
-        (Axis::Z, 'z'),
-        (Axis::T, 't'),
-    ]
-    .iter()
-    .filter(|(a, _)| img.axes().contains(a))
-    .map(|(_, ch)| *ch)
-    .collect();
-    let o = img.to_layout(&order)?;
+    let o = img.to_interleaved()?;
     let (rows, cols, frames) = (
         img.len_of(Axis::Y),
         img.len_of(Axis::X),

@@ -145,18 +145,7 @@ pub fn encode(img: &Image, f: Format) -> Result<Vec<u8>, ImageError> {
         }
     }
     let c = img.len_of(Axis::C);
-    let order: String = [
-        (Axis::C, 'c'),
-        (Axis::X, 'x'),
-        (Axis::Y, 'y'),
-        (Axis::Z, 'z'),
-        (Axis::T, 't'),
-    ]
-    .iter()
-    .filter(|(a, _)| img.axes().contains(a))
-    .map(|(_, ch)| *ch)
-    .collect();
-    let o = img.to_layout(&order)?;
+    let o = img.to_interleaved()?;
     let (w, h) = (img.len_of(Axis::X) as u32, img.len_of(Axis::Y) as u32);
     let unsupported = || {
         ImageError::Unsupported(format!(

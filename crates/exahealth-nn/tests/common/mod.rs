@@ -105,3 +105,8 @@ pub fn bags(n: usize, instances: usize, features: usize, seed: u64) -> (InMemory
         keys,
     )
 }
+
+/// Burn's seed is global: a test holds this while it seeds, initialises and
+/// trains, so parallel tests cannot change each other's random draws.
+#[allow(dead_code)] // not every test binary that includes `common` trains
+pub static SEEDED: std::sync::Mutex<()> = std::sync::Mutex::new(());
