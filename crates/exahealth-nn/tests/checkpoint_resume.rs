@@ -36,6 +36,11 @@ fn config(epochs: usize) -> TrainConfig {
 /// seeding and initialisation.
 static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// Burn initialises parameters lazily, on first use, from the same global
+/// generator: each test holds this for its whole run so another test's
+/// seeding cannot land between `seed` and the draws.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn fresh() -> SmallCnn {
     let _guard = INIT.lock().unwrap_or_else(|e| e.into_inner());
     let device = cpu_train_device();
@@ -55,6 +60,7 @@ fn probs(model: &SmallCnn, probe: &ndarray::ArrayD<f32>) -> Vec<f32> {
 
 #[test]
 fn resume_matches_an_uninterrupted_run() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let train_set = common::shapes(48, 32, 1);
     let valid_set = common::shapes(24, 32, 2);
     let probe = valid_set
@@ -161,6 +167,7 @@ fn resume_matches_an_uninterrupted_run() {
 
 #[test]
 fn a_save_torn_by_a_crash_leaves_the_previous_checkpoint() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let train_set = common::shapes(16, 32, 3);
     let dir = tempfile::tempdir().unwrap();
     let device = cpu_train_device();
@@ -216,6 +223,7 @@ fn a_save_torn_by_a_crash_leaves_the_previous_checkpoint() {
 
 #[test]
 fn safetensors_weights_round_trip_and_reject_other_architectures() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w.safetensors");
     let device = cpu_device();
