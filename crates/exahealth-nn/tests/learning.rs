@@ -162,11 +162,9 @@ fn attention_mil_finds_the_key_instance() {
     );
 }
 
-/// ResNet-18 (narrow, base width 16) on the shapes. About a minute in the
-/// dev profile on 2 cores; run with
-/// `cargo test -p exahealth-nn --test learning -- --ignored resnet18`.
+/// ResNet-18 (narrow, base width 16) on the shapes: about 20 seconds in the
+/// dev profile on 2 cores.
 #[test]
-#[ignore = "slow on 2 cores (about a minute)"]
 fn resnet18_learns_shapes_to_95_percent() {
     let train_set = common::shapes(384, 32, 21);
     let valid_set = common::shapes(150, 32, 22);
