@@ -12,6 +12,8 @@ use ndarray::{Array3, ArrayD, IxDyn};
 
 use crate::ImageError;
 
+/// `(height, width, channels)` of an interleaved 2-D image.
+pub type Hwc = (usize, usize, usize);
 /// Element type of an image's samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DataType {
@@ -499,25 +501,7 @@ impl Image {
     pub fn to_hwc_f32(&self) -> Result<Array3<f32>, ImageError> {
         // Common case: samples already stored y-major, x, then channels
         // (any other axes of length 1): one conversion pass, no re-layout.
-        let present: Vec<Axis> = self
-            .axes
-            .iter()
-            .zip(self.shape())
-            .filter(|(_, n)| **n > 1)
-            .map(|(a, _)| *a)
-            .collect();
-        let hwc_order = present.windows(2).all(|p| {
-            let rank = |a: Axis| match a {
-                Axis::Y => 0,
-                Axis::X => 1,
-                Axis::C => 2,
-                _ => 3,
-            };
-            rank(p[0]) < rank(p[1])
-        }) && present
-            .iter()
-            .all(|a| matches!(a, Axis::X | Axis::Y | Axis::C));
-        if hwc_order {
+        if self.stored_hwc() {
             let dims = (
                 self.len_of(Axis::Y),
                 self.len_of(Axis::X),
@@ -532,6 +516,48 @@ impl Image {
         let f = self.to_hwc_data()?.to_f32();
         f.into_dimensionality::<ndarray::Ix3>()
             .map_err(|e| ImageError::Unsupported(format!("not 3-D after re-layout: {e}")))
+    }
+
+    /// The samples of an 8-bit 2-D image, borrowed, with `(height, width,
+    /// channels)`, when they are stored y-major, x, then channels in one
+    /// contiguous block (what readers and `cxy` operations produce);
+    /// `None` otherwise (use [`Image::to_hwc_data`]).
+    pub fn hwc_u8_slice(&self) -> Option<(&[u8], Hwc)> {
+        let ImageData::U8(a) = &self.data else {
+            return None;
+        };
+        if !self.stored_hwc() {
+            return None;
+        }
+        let dims = (
+            self.len_of(Axis::Y),
+            self.len_of(Axis::X),
+            self.len_of(Axis::C),
+        );
+        a.as_slice().map(|s| (s, dims))
+    }
+
+    /// Whether the axes longer than 1 are y, x, c in that storage order
+    /// (z and t absent or of length 1).
+    fn stored_hwc(&self) -> bool {
+        let present: Vec<Axis> = self
+            .axes
+            .iter()
+            .zip(self.shape())
+            .filter(|(_, n)| **n > 1)
+            .map(|(a, _)| *a)
+            .collect();
+        present.windows(2).all(|p| {
+            let rank = |a: Axis| match a {
+                Axis::Y => 0,
+                Axis::X => 1,
+                Axis::C => 2,
+                _ => 3,
+            };
+            rank(p[0]) < rank(p[1])
+        }) && present
+            .iter()
+            .all(|a| matches!(a, Axis::X | Axis::Y | Axis::C))
     }
 
     /// A 2-D image's samples re-laid out as `[height, width, channels]`

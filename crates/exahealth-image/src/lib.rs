@@ -18,4 +18,4 @@ pub mod stain;
 pub mod tissue;
 
 pub use error::ImageError;
-pub use image::{Axis, ColorType, DataType, Image, ImageData};
+pub use image::{Axis, ColorType, DataType, Hwc, Image, ImageData};

@@ -513,3 +513,45 @@ fn normalisation_and_scaling() {
     assert!(max_abs_diff(&c, &gray(&[&[-1., 0., 1.]])) < 1e-6);
     assert!(scale_from_to(&mut c, 1.0, 1.0, 0.0, 1.0).is_err());
 }
+
+#[test]
+fn subpixel_remap_is_bilinear_inside_and_at_the_edges() {
+    let a = random_array(7, 9, 3, 5);
+    let (h, w, c) = a.dim();
+    let mx = Array2::from_shape_fn((h, w), |(_, x)| x as f32 + 0.25);
+    let my = Array2::from_shape_fn((h, w), |(y, _)| y as f32 + 0.5);
+    let r = remap(&a, &mx, &my, Interpolation::Linear, Border::Replicate).unwrap();
+    let at = |y: usize, x: usize, ch: usize| a[[y.min(h - 1), x.min(w - 1), ch]];
+    for y in 0..h {
+        for x in 0..w {
+            for ch in 0..c {
+                // Weights 0.75/0.25 across, 0.5/0.5 down; the last row and
+                // column replicate (the general path) and the rest read
+                // directly (the fast path): both must agree with this.
+                let top = 0.75 * at(y, x, ch) + 0.25 * at(y, x + 1, ch);
+                let bottom = 0.75 * at(y + 1, x, ch) + 0.25 * at(y + 1, x + 1, ch);
+                let want = 0.5 * top + 0.5 * bottom;
+                assert!((r[[y, x, ch]] - want).abs() < 1e-4, "({x}, {y}, {ch})");
+            }
+        }
+    }
+}
+
+#[test]
+fn flips_return_row_major_buffers() {
+    // Later steps (and the 8-bit kernels) read buffers as row-major slices;
+    // a reversed-stride copy would send them down slow paths.
+    let a = random_array(5, 7, 3, 9);
+    assert!(flip(&a).is_standard_layout());
+    assert!(mirror(&a).is_standard_layout());
+    let img = Image::from_hwc_u8(7, 5, 3, (0..105).collect(), ColorType::Rgb).unwrap();
+    for out in [flip_image(&img).unwrap(), mirror_image(&img).unwrap()] {
+        let (bytes, dims) = out.hwc_u8_slice().expect("row-major 8-bit image");
+        assert_eq!(dims, (5, 7, 3));
+        assert_eq!(bytes.len(), 105);
+    }
+    let m = mirror_image(&img).unwrap();
+    let (bytes, _) = m.hwc_u8_slice().unwrap();
+    // First pixel of the mirrored first row is the last pixel of the original's.
+    assert_eq!(&bytes[..3], &[18, 19, 20]);
+}

@@ -34,7 +34,27 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write().map_err(|e| {
         let _ = fs::remove_file(&tmp);
         NnError::io(path, e)
-    })
+    })?;
+    remove_orphans(dir, &name.to_string_lossy());
+    Ok(())
+}
+
+/// Removes temporaries of earlier writes of `name` that were killed before
+/// their rename (`kill -9`, power cut): they are never read, only clutter.
+/// One process writes a given file at a time, so every other temporary of
+/// that name is an orphan.
+fn remove_orphans(dir: &Path, name: &str) {
+    let prefix = format!(".{name}.tmp-");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            if let Err(e) = fs::remove_file(entry.path()) {
+                tracing::warn!("cannot remove {}: {e}", entry.path().display());
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -49,5 +69,21 @@ mod tests {
         write_atomic(&p, b"new").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"new");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn removes_temporaries_of_killed_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("w.safetensors");
+        // What a writer killed before its rename leaves behind.
+        fs::write(dir.path().join(".w.safetensors.tmp-12345"), b"torn").unwrap();
+        fs::write(dir.path().join(".other.tmp-12345"), b"not ours").unwrap();
+        write_atomic(&p, b"whole").unwrap();
+        let mut names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, [".other.tmp-12345", "w.safetensors"]);
     }
 }

@@ -1,7 +1,7 @@
 //! `exahealth bench ...`: throughput measurements that compare against a
 //! reference in the same run.
 
-use crate::bench_loader;
+use crate::{bench_image, bench_loader};
 use anyhow::Result;
 use clap::Subcommand;
 
@@ -12,6 +12,12 @@ pub enum BenchCommand {
     ///
     /// Example: exahealth bench loader slide.svs --size 256 --batch 32 --workers 2 --augment
     Loader(bench_loader::LoaderBenchArgs),
+    /// 8-bit image processing (resize, Gaussian blur, Otsu) on a large RGB
+    /// image, best of N runs. Compare with OpenCV on the same image:
+    /// `python3 bench/compare_opencv.py`.
+    ///
+    /// Example: exahealth bench image --size 4096 --repeat 5 --float
+    Image(bench_image::ImageBenchArgs),
     /// Training throughput: images per second of forward, backward and an
     /// Adam step on random input, after one untimed warm-up step. Compare
     /// with `python3 bench/torch_bench.py train` and the same flags.
@@ -83,6 +89,7 @@ fn run_nn(a: NnBenchArgs, train: bool) -> Result<()> {
 pub fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
         BenchCommand::Loader(a) => bench_loader::run(a),
+        BenchCommand::Image(a) => bench_image::run(a),
         BenchCommand::Train(a) => run_nn(a, true),
         BenchCommand::Infer(a) => run_nn(a, false),
     }

@@ -3,6 +3,7 @@
 
 mod annotations;
 mod bench;
+mod bench_image;
 mod bench_loader;
 mod dataset;
 mod demo;
@@ -13,6 +14,7 @@ mod progress;
 mod reports;
 mod slide;
 mod train;
+mod train_outputs;
 
 use clap::{Parser, Subcommand};
 
@@ -53,7 +55,7 @@ enum Command {
     /// evaluate, bench, concepts).
     #[command(subcommand)]
     Reports(reports::ReportsCommand),
-    /// Throughput benchmarks against a reference in the same run (loader).
+    /// Throughput benchmarks against a reference in the same run (loader, image, train, infer).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
     // No doc here: TrainArgs' own doc (with a run-file example) is the help.

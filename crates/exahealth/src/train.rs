@@ -34,7 +34,10 @@ use crate::progress;
 ///
 /// The output folder receives model.safetensors (best weights),
 /// model.json (architecture, classes, input), history.csv/json (per-epoch
-/// metrics) and checkpoint/ (for --resume).
+/// metrics), checkpoint/ (for --resume), and at the end curves.png (loss
+/// and metric curves) and model_card.json (architecture, classes, input and
+/// normalisation, SHA-256 of the training data, kept epoch's validation
+/// metrics, seed, timings, versions).
 ///
 /// Example: exahealth train --config run.toml
 #[derive(Args)]
@@ -177,6 +180,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             );
         }
     }
+    let dataset_for_card = dataset.clone();
     let train_set = spec.source(dataset.clone(), Some(&run_file.train_split))?;
     let valid_set = spec.source(dataset, Some(&run_file.valid_split))?;
     let mut config = run_file.train;
@@ -232,10 +236,25 @@ pub fn run(args: TrainArgs) -> Result<()> {
             out_dir: Some(&output),
             resume: args.resume,
         };
+        let parameters = exahealth_nn::burn::module::Module::num_params(&model);
         let outcome = train(model, &config, run, &device, &mut on_event)?;
         pb.finish_and_clear();
-        Ok(outcome)
+        Ok((outcome, parameters))
     })??;
+    let (outcome, parameters) = outcome;
+    crate::train_outputs::write(
+        &output,
+        &crate::train_outputs::FinishedRun {
+            spec: &spec,
+            config: &config,
+            dataset: &dataset_for_card,
+            dataset_file: &data,
+            history: &outcome.history,
+            best: outcome.best,
+            parameters,
+            splits: [&run_file.train_split, &run_file.valid_split],
+        },
+    )?;
     match outcome.best {
         Some((v, epoch)) => println!(
             "best {:?} {v:.4} at epoch {epoch}; model in {}",

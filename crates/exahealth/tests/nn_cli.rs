@@ -80,6 +80,30 @@ fn train_eval_predict_on_a_generated_dataset() {
     let history = std::fs::read_to_string(model.join("history.csv")).unwrap();
     assert_eq!(history.lines().count(), 5, "{history}");
 
+    // The model card describes this run and this data.
+    let card: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(model.join("model_card.json")).unwrap()).unwrap();
+    assert_eq!(card["task"], "classification");
+    assert_eq!(card["architecture"]["name"], "small-cnn");
+    assert!(card["architecture"]["parameters"].as_u64().unwrap() > 1000);
+    assert_eq!(card["classes"], serde_json::json!(["dark", "bright"]));
+    assert_eq!(card["input"]["height"], 32);
+    assert_eq!(card["epochs"], 4);
+    let data_hash = card["training_data"]["fingerprint"]["sha256"]
+        .as_str()
+        .unwrap();
+    assert_eq!(data_hash.len(), 64);
+    // 40 images and the YAML.
+    assert_eq!(card["training_data"]["fingerprint"]["files"], 41);
+    assert_eq!(card["training_data"]["samples"]["training"], 30);
+    let val_acc = card["metrics"]["validation"]["accuracy"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&val_acc));
+    // The curves: a real PNG of the default 2-panel layout.
+    let png = std::fs::read(model.join("curves.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    let width = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
+    assert_eq!(width, 960);
+
     let data = root.join("dataset.yml");
     let out = exahealth(&[
         "eval",
@@ -121,6 +145,10 @@ fn train_eval_predict_on_a_generated_dataset() {
     exahealth(&["train", "--config", config.to_str().unwrap(), "--resume"]);
     let again = std::fs::read_to_string(model.join("history.csv")).unwrap();
     assert_eq!(again, history);
+    // Same data, same fingerprint.
+    let card2: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(model.join("model_card.json")).unwrap()).unwrap();
+    assert_eq!(card2["training_data"]["fingerprint"]["sha256"], data_hash);
 }
 
 #[test]

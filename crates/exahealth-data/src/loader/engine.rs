@@ -154,7 +154,21 @@ impl Loader {
             .map(|_| {
                 let shared = shared.clone();
                 let tx = tx.clone();
-                std::thread::spawn(move || worker(&shared, &tx))
+                std::thread::spawn(move || {
+                    // Samples are the unit of parallelism here. Parallel loops
+                    // inside readers and augmentations would hand their work
+                    // to the global pool and wait, crowding the cores the
+                    // other workers use; on a one-thread pool made of this
+                    // thread they run inline.
+                    match rayon::ThreadPoolBuilder::new()
+                        .num_threads(1)
+                        .use_current_thread()
+                        .build()
+                    {
+                        Ok(pool) => pool.install(|| worker(&shared, &tx)),
+                        Err(_) => worker(&shared, &tx),
+                    }
+                })
             })
             .collect();
         Epoch {

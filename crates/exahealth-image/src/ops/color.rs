@@ -337,6 +337,15 @@ pub fn convert_color(img: &Image, to: ColorType) -> Result<Image, ImageError> {
     if from == to {
         return Ok(img.clone());
     }
+    if let (ColorType::Rgb | ColorType::Rgba, ColorType::Gray) = (from, to) {
+        if let Some((bytes, (h, w, c))) = super::fixed::image_bytes(img)? {
+            if let Some(g) = super::fixed::rgb_to_gray_u8(&bytes, c) {
+                let mut r = super::fixed::bytes_image(img, g, (h, w, 1))?;
+                r.set_color(ColorType::Gray);
+                return Ok(r);
+            }
+        }
+    }
     let max = nominal_max(img.dtype());
     let a = img.to_hwc_f32()?;
     // Through RGB: every supported type converts to and from it.

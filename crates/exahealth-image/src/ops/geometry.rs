@@ -12,7 +12,7 @@
 //! output `d` to source `(d + 0.5) * in / out - 0.5` (nearest: `floor(d *
 //! in / out)`), as OpenCV's `resize` does.
 
-use ndarray::{s, Array2, Array3, ArrayView3, Axis as NdAxis};
+use ndarray::{s, Array2, Array3, ArrayView3};
 use rayon::prelude::*;
 
 pub use super::filter::Border;
@@ -114,7 +114,11 @@ fn kernel_taps(s: f32, interp: Interpolation, out: &mut Vec<(isize, f32)>) {
 
 /// Per output index, the source indices (clamped: resize replicates edges)
 /// and weights along one axis.
-fn resize_taps(n_in: usize, n_out: usize, interp: Interpolation) -> Vec<Vec<(usize, f32)>> {
+pub(crate) fn resize_taps(
+    n_in: usize,
+    n_out: usize,
+    interp: Interpolation,
+) -> Vec<Vec<(usize, f32)>> {
     let scale = n_in as f64 / n_out as f64;
     let clamp = |i: isize| i.clamp(0, n_in as isize - 1) as usize;
     let mut tmp = Vec::new();
@@ -272,39 +276,94 @@ where
 {
     let (h, w, c) = src.dim();
     let view = src.view();
-    let mut out = Array3::<f32>::zeros((out_h, out_w, c));
-    out.axis_iter_mut(NdAxis(0))
-        .into_par_iter()
+    let data = super::filter::contiguous(src);
+    let data = &data[..];
+    let mut out = vec![0f32; out_h * out_w * c];
+    let transparent = matches!(border, Border::Transparent);
+    // Transparent borders keep the source pixel; sampling near the edge
+    // then replicates it.
+    let border_eff = if transparent {
+        Border::Replicate
+    } else {
+        border
+    };
+    out.par_chunks_mut((out_w * c).max(1))
         .enumerate()
-        .for_each(|(v, mut row)| {
+        .for_each(|(v, row)| {
             let mut taps = Taps {
                 x: Vec::with_capacity(8),
                 y: Vec::with_capacity(8),
             };
-            let mut px = vec![0f32; c];
-            for u in 0..out_w {
+            for (u, px) in row.chunks_exact_mut(c.max(1)).enumerate() {
                 let (x, y) = f(u, v);
                 let inside = x >= -0.5 && y >= -0.5 && x < w as f32 - 0.5 && y < h as f32 - 0.5;
-                if matches!(border, Border::Transparent) && !inside {
+                if transparent && !inside {
                     if u < w && v < h {
-                        for ch in 0..c {
-                            row[[u, ch]] = src[[v, u, ch]];
-                        }
+                        px.copy_from_slice(&data[(v * w + u) * c..(v * w + u + 1) * c]);
                     }
                     continue;
                 }
-                let border_eff = if matches!(border, Border::Transparent) {
-                    Border::Replicate
-                } else {
-                    border
-                };
-                sample(&view, x, y, interp, border_eff, &mut taps, &mut px);
-                for ch in 0..c {
-                    row[[u, ch]] = px[ch];
+                if !sample_inside(data, (h, w, c), x, y, interp, px) {
+                    sample(&view, x, y, interp, border_eff, &mut taps, px);
                 }
             }
         });
-    out
+    Array3::from_shape_vec((out_h, out_w, c), out)
+        .unwrap_or_else(|_| Array3::zeros((out_h, out_w, c)))
+}
+
+/// `v.floor()` for the coordinates warps produce (finite, far inside the
+/// i32 range): without SSE4.1 in the baseline target, `floor` is a libm
+/// call per sample.
+#[inline(always)]
+fn floor_fast(v: f32) -> f32 {
+    let t = v as i32 as f32;
+    if t > v {
+        t - 1.0
+    } else {
+        t
+    }
+}
+
+/// Nearest and bilinear sampling where every sample read lies inside the
+/// image (most of a warp's output): direct reads, no border logic. Returns
+/// false where the caller must use the general [`sample`].
+#[inline]
+fn sample_inside(
+    data: &[f32],
+    (h, w, c): (usize, usize, usize),
+    x: f32,
+    y: f32,
+    interp: Interpolation,
+    out: &mut [f32],
+) -> bool {
+    match interp {
+        Interpolation::Nearest => {
+            let (ix, iy) = (x.round(), y.round());
+            if !(ix >= 0.0 && iy >= 0.0 && ix < w as f32 && iy < h as f32) {
+                return false;
+            }
+            let base = (iy as usize * w + ix as usize) * c;
+            out.copy_from_slice(&data[base..base + c]);
+            true
+        }
+        Interpolation::Linear | Interpolation::Area => {
+            let (fx0, fy0) = (floor_fast(x), floor_fast(y));
+            if !(fx0 >= 0.0 && fy0 >= 0.0 && fx0 + 1.0 < w as f32 && fy0 + 1.0 < h as f32) {
+                return false;
+            }
+            let (ax, ay) = (x - fx0, y - fy0);
+            let base = (fy0 as usize * w + fx0 as usize) * c;
+            let below = base + w * c;
+            for (ch, o) in out.iter_mut().enumerate() {
+                let top = data[base + ch] * (1.0 - ax) + data[base + c + ch] * ax;
+                let bottom = data[below + ch] * (1.0 - ax) + data[below + c + ch] * ax;
+                *o = top * (1.0 - ay) + bottom * ay;
+            }
+            true
+        }
+        _ => false,
+    }
 }
 
 /// Affine warp: output pixel (`u`, `v`) takes the source at
@@ -388,12 +447,18 @@ pub fn rotate(
 
 /// Upside down (ECVL's `Flip2D`: rows reversed).
 pub fn flip<T: Clone>(src: &Array3<T>) -> Array3<T> {
-    src.slice(s![..;-1, .., ..]).to_owned()
+    // Standard layout, not the reversed strides `to_owned` would keep:
+    // later steps read the buffer as a row-major slice.
+    src.slice(s![..;-1, .., ..])
+        .as_standard_layout()
+        .into_owned()
 }
 
 /// Left to right (ECVL's `Mirror2D`: columns reversed).
 pub fn mirror<T: Clone>(src: &Array3<T>) -> Array3<T> {
-    src.slice(s![.., ..;-1, ..]).to_owned()
+    src.slice(s![.., ..;-1, ..])
+        .as_standard_layout()
+        .into_owned()
 }
 
 /// Rows become columns (`out[x, y] = src[y, x]`).
@@ -449,32 +514,67 @@ pub fn pad(
     )
 }
 
-/// Applies a pure rearrangement to an `[h, w, c]` array of any element type.
+/// Applies a pure rearrangement to an `[h, w, c]` array of any element
+/// type. `$a` is bound as a 3-D array: copies through fixed-rank views are
+/// many times faster than through dynamic-rank ones.
 macro_rules! map_hwc {
     ($data:expr, $a:ident => $body:expr) => {
         match $data {
-            ImageData::U8($a) => ImageData::U8($body),
-            ImageData::I8($a) => ImageData::I8($body),
-            ImageData::U16($a) => ImageData::U16($body),
-            ImageData::I16($a) => ImageData::I16($body),
-            ImageData::U32($a) => ImageData::U32($body),
-            ImageData::I32($a) => ImageData::I32($body),
-            ImageData::F32($a) => ImageData::F32($body),
-            ImageData::F64($a) => ImageData::F64($body),
+            ImageData::U8(d) => ImageData::U8({
+                let $a = hwc3(d)?;
+                $body
+            }),
+            ImageData::I8(d) => ImageData::I8({
+                let $a = hwc3(d)?;
+                $body
+            }),
+            ImageData::U16(d) => ImageData::U16({
+                let $a = hwc3(d)?;
+                $body
+            }),
+            ImageData::I16(d) => ImageData::I16({
+                let $a = hwc3(d)?;
+                $body
+            }),
+            ImageData::U32(d) => ImageData::U32({
+                let $a = hwc3(d)?;
+                $body
+            }),
+            ImageData::I32(d) => ImageData::I32({
+                let $a = hwc3(d)?;
+                $body
+            }),
+            ImageData::F32(d) => ImageData::F32({
+                let $a = hwc3(d)?;
+                $body
+            }),
+            ImageData::F64(d) => ImageData::F64({
+                let $a = hwc3(d)?;
+                $body
+            }),
         }
     };
+}
+
+fn hwc3<T>(a: ndarray::ArrayD<T>) -> Result<Array3<T>, ImageError> {
+    a.into_dimensionality::<ndarray::Ix3>()
+        .map_err(|e| ImageError::Unsupported(format!("expected [height, width, channels]: {e}")))
 }
 
 /// [`flip`] on a 2-D image, element type kept exactly.
 pub fn flip_image(img: &Image) -> Result<Image, ImageError> {
     let d = img.to_hwc_data()?;
-    img.with_hwc_data(map_hwc!(d, a => a.slice(s![..;-1, .., ..]).to_owned().into_dyn()))
+    img.with_hwc_data(
+        map_hwc!(d, a => a.slice(s![..;-1, .., ..]).as_standard_layout().into_owned().into_dyn()),
+    )
 }
 
 /// [`mirror`] on a 2-D image, element type kept exactly.
 pub fn mirror_image(img: &Image) -> Result<Image, ImageError> {
     let d = img.to_hwc_data()?;
-    img.with_hwc_data(map_hwc!(d, a => a.slice(s![.., ..;-1, ..]).to_owned().into_dyn()))
+    img.with_hwc_data(
+        map_hwc!(d, a => a.slice(s![.., ..;-1, ..]).as_standard_layout().into_owned().into_dyn()),
+    )
 }
 
 /// [`transpose`] on a 2-D image, element type kept exactly; x and y
@@ -482,9 +582,10 @@ pub fn mirror_image(img: &Image) -> Result<Image, ImageError> {
 pub fn transpose_image(img: &Image) -> Result<Image, ImageError> {
     let d = img.to_hwc_data()?;
     let mut out = img.with_hwc_data(map_hwc!(d, a => a
-        .permuted_axes(ndarray::IxDyn(&[1, 0, 2]))
+        .permuted_axes([1, 0, 2])
         .as_standard_layout()
-        .into_owned()))?;
+        .into_owned()
+        .into_dyn()))?;
     use crate::Axis;
     let (sx, sy) = (img.spacing_of(Axis::X), img.spacing_of(Axis::Y));
     out.set_spacing(Axis::X, sy);
@@ -519,15 +620,36 @@ pub fn resize_image(
     out_h: usize,
     interp: Interpolation,
 ) -> Result<Image, ImageError> {
-    let a = img.to_hwc_f32()?;
-    let out = resize(&a, out_h, out_w, interp)?;
-    let mut r = img.with_hwc_f32(out, img.dtype());
+    let mut r = match resize_bytes(img, out_w, out_h, interp)? {
+        Some(r) => r,
+        None => {
+            let a = img.to_hwc_f32()?;
+            let out = resize(&a, out_h, out_w, interp)?;
+            img.with_hwc_f32(out, img.dtype())
+        }
+    };
     use crate::Axis;
     // Physical size is preserved: spacing grows as pixels get fewer.
     let (w, h) = (img.len_of(Axis::X) as f64, img.len_of(Axis::Y) as f64);
     r.set_spacing(Axis::X, img.spacing_of(Axis::X) * w / out_w as f64);
     r.set_spacing(Axis::Y, img.spacing_of(Axis::Y) * h / out_h as f64);
     Ok(r)
+}
+
+/// The fixed-point path for 8-bit images, or `None` where it does not apply.
+fn resize_bytes(
+    img: &Image,
+    out_w: usize,
+    out_h: usize,
+    interp: Interpolation,
+) -> Result<Option<Image>, ImageError> {
+    let Some((bytes, (h, w, c))) = super::fixed::image_bytes(img)? else {
+        return Ok(None);
+    };
+    let Some(out) = super::fixed::resize_u8(&bytes, (h, w, c), (out_h, out_w), interp)? else {
+        return Ok(None);
+    };
+    super::fixed::bytes_image(img, out, (out_h, out_w, c)).map(Some)
 }
 
 /// [`rotate`] on a 2-D image, element type kept.

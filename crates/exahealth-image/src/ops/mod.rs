@@ -2,9 +2,11 @@
 
 pub mod color;
 pub mod filter;
+pub mod fixed;
 pub mod geometry;
 pub mod integral;
 pub mod morphology;
 pub mod normalize;
+pub mod plane;
 pub mod rank;
 pub mod threshold;

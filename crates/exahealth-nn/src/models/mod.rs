@@ -139,6 +139,17 @@ impl Architecture {
         })
     }
 
+    /// The short name [`Architecture::from_name`] takes (`resnet18`, ...).
+    pub fn name(&self) -> String {
+        match self {
+            Self::SmallCnn(_) => "small-cnn".into(),
+            Self::ResNet(c) => format!("resnet{}", c.depth),
+            Self::Vgg16(_) => "vgg16".into(),
+            Self::UNet(_) => "unet".into(),
+            Self::AttentionMil(_) => "attention-mil".into(),
+        }
+    }
+
     /// Number of output classes.
     pub fn num_classes(&self) -> usize {
         match self {

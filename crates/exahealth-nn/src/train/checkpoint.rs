@@ -112,7 +112,10 @@ impl Checkpoint {
             let name = entry.file_name().to_string_lossy().into_owned();
             let ours = name.ends_with(".bpk")
                 && (name.starts_with("model-e") || name.starts_with("optim-e"));
-            if ours && name != state.model_file && name != state.optimizer_file {
+            // Temporaries of record files whose write was killed: each epoch
+            // writes new names, so no later write of the same name removes them.
+            let orphan = name.starts_with('.') && name.contains(".bpk.tmp-");
+            if orphan || (ours && name != state.model_file && name != state.optimizer_file) {
                 if let Err(e) = fs::remove_file(entry.path()) {
                     tracing::warn!("cannot remove stale checkpoint file {name}: {e}");
                 }

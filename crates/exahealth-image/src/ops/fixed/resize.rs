@@ -1,0 +1,416 @@
+//! 8-bit resize with 11-bit fixed-point weights (OpenCV's precision for
+//! 8-bit `resize`), separable: each band of output rows resizes the source
+//! rows it needs horizontally into 32-bit rows, then combines them
+//! vertically.
+
+use multiversion::multiversion;
+use rayon::prelude::*;
+
+use super::{band_rows, RowWindow};
+use crate::ops::geometry::{resize_taps, Interpolation};
+use crate::ImageError;
+
+const BITS: u32 = 11;
+const ONE: i32 = 1 << BITS;
+/// Both passes scale by `ONE`; this rounds the product back to bytes.
+const SHIFT: u32 = 2 * BITS;
+const HALF: i32 = 1 << (SHIFT - 1);
+
+/// Per output index along one axis, `n` source indices and weights summing
+/// exactly to `ONE` (padded with zero weights where an index has fewer).
+struct Taps {
+    n: usize,
+    index: Vec<usize>,
+    weight: Vec<i32>,
+}
+
+impl Taps {
+    fn quantise(taps: &[Vec<(usize, f32)>]) -> Taps {
+        let n = taps.iter().map(Vec::len).max().unwrap_or(1).max(1);
+        let mut index = Vec::with_capacity(taps.len() * n);
+        let mut weight = Vec::with_capacity(taps.len() * n);
+        for t in taps {
+            let mut w: Vec<i32> = t
+                .iter()
+                .map(|&(_, v)| (v * ONE as f32).round() as i32)
+                .collect();
+            // Rounding may leave the sum off by a few units; the largest
+            // weight absorbs it so a flat image stays exactly flat.
+            let err = ONE - w.iter().sum::<i32>();
+            if let Some(k) = (0..w.len()).max_by_key(|&k| w[k].abs()) {
+                w[k] += err;
+            }
+            let first = t.first().map_or(0, |p| p.0);
+            for k in 0..n {
+                index.push(t.get(k).map_or(first, |p| p.0));
+                weight.push(w.get(k).copied().unwrap_or(0));
+            }
+        }
+        Taps { n, index, weight }
+    }
+}
+
+/// Resizes an interleaved 8-bit image (`h` x `w` pixels of `c` channels)
+/// to `out_h` x `out_w`. Nearest, linear, area and cubic follow OpenCV's
+/// conventions (as [`crate::ops::geometry::resize`] does); `None` for
+/// Lanczos-4, whose overshoot does not fit the fixed-point range (use the
+/// float path).
+pub fn resize_u8(
+    src: &[u8],
+    (h, w, c): (usize, usize, usize),
+    (out_h, out_w): (usize, usize),
+    interp: Interpolation,
+) -> Result<Option<Vec<u8>>, ImageError> {
+    if h == 0 || w == 0 || c == 0 || out_h == 0 || out_w == 0 {
+        return Err(ImageError::Unsupported(format!(
+            "resize from {w}x{h} to {out_w}x{out_h}: sizes must be positive"
+        )));
+    }
+    if src.len() != h * w * c {
+        return Err(ImageError::Unsupported(format!(
+            "resize: {} bytes do not hold {w}x{h}x{c} samples",
+            src.len()
+        )));
+    }
+    let box_factor = |n: usize, m: usize| (n % m == 0).then_some(n / m);
+    let out = match interp {
+        Interpolation::Lanczos4 => return Ok(None),
+        Interpolation::Nearest => nearest(src, (h, w, c), (out_h, out_w)),
+        // Linear at exactly half size samples midway between pixel pairs:
+        // the 2x2 box average (OpenCV makes the same substitution).
+        Interpolation::Linear if h == 2 * out_h && w == 2 * out_w => {
+            box_average(src, (h, w, c), (out_h, out_w), (2, 2))
+        }
+        Interpolation::Area => match (box_factor(h, out_h), box_factor(w, out_w)) {
+            (Some(fy), Some(fx)) if fx * fy <= 256 => {
+                box_average(src, (h, w, c), (out_h, out_w), (fy, fx))
+            }
+            _ => separable(src, (h, w, c), (out_h, out_w), interp),
+        },
+        _ => separable(src, (h, w, c), (out_h, out_w), interp),
+    };
+    Ok(Some(out))
+}
+
+fn nearest(
+    src: &[u8],
+    (h, w, c): (usize, usize, usize),
+    (out_h, out_w): (usize, usize),
+) -> Vec<u8> {
+    let xs: Vec<usize> = (0..out_w)
+        .map(|d| ((d as f64 * w as f64 / out_w as f64).floor() as usize).min(w - 1) * c)
+        .collect();
+    let mut out = vec![0u8; out_h * out_w * c];
+    out.par_chunks_mut(out_w * c)
+        .enumerate()
+        .for_each(|(y, orow)| {
+            let sy = ((y as f64 * h as f64 / out_h as f64).floor() as usize).min(h - 1);
+            let srow = &src[sy * w * c..(sy + 1) * w * c];
+            for (o, &sx) in orow.chunks_exact_mut(c).zip(&xs) {
+                o.copy_from_slice(&srow[sx..sx + c]);
+            }
+        });
+    out
+}
+
+/// Mean of each `fy` x `fx` block (`fx * fy <= 256`, so sums fit 16 bits),
+/// rounded half up.
+fn box_average(
+    src: &[u8],
+    (_h, w, c): (usize, usize, usize),
+    (out_h, out_w): (usize, usize),
+    (fy, fx): (usize, usize),
+) -> Vec<u8> {
+    let row_len = w * c;
+    let mut out = vec![0u8; out_h * out_w * c];
+    out.par_chunks_mut(out_w * c).enumerate().for_each_init(
+        || (vec![0u16; row_len], vec![0u16; row_len]),
+        |(sums, window), (y, orow)| {
+            let rows = &src[y * fy * row_len..(y + 1) * fy * row_len];
+            column_sums(rows, row_len, sums);
+            box_row(sums, (fy, fx), c, window, orow);
+        },
+    );
+    out
+}
+
+/// `sums[i]` = the sum of sample `i` over the rows.
+#[multiversion(targets = "simd")]
+fn column_sums(rows: &[u8], row_len: usize, sums: &mut [u16]) {
+    sums.fill(0);
+    for srow in rows.chunks_exact(row_len) {
+        for (s, &v) in sums.iter_mut().zip(srow) {
+            *s = s.wrapping_add(u16::from(v));
+        }
+    }
+}
+
+/// One output row of [`box_average`] from the column sums of its source
+/// rows. `window` is scratch of the row's length.
+#[multiversion(targets = "simd")]
+fn box_row(sums: &[u16], (fy, fx): (usize, usize), c: usize, window: &mut [u16], out: &mut [u8]) {
+    let area = (fx * fy) as u32;
+    let half = (area / 2) as u16;
+    // n / area: a shift for powers of two; otherwise (n * m) >> 32 with
+    // m = ceil(2^32 / area), exact for the n < 2^16 that occur.
+    let shift = area.trailing_zeros();
+    let recip = u32::try_from((1u64 << 32).div_ceil(u64::from(area))).unwrap_or(u32::MAX);
+    let mean = |v: u16| -> u8 {
+        let v = v.wrapping_add(half);
+        if area.is_power_of_two() {
+            (v >> shift) as u8
+        } else {
+            ((u64::from(v) * u64::from(recip)) >> 32) as u8
+        }
+    };
+    if (fx, c) == (2, 3) {
+        // The common case (half size, RGB): pairs of pixels directly.
+        for (o, s) in out.chunks_exact_mut(3).zip(sums.chunks_exact(6)) {
+            o[0] = mean(s[0].wrapping_add(s[3]));
+            o[1] = mean(s[1].wrapping_add(s[4]));
+            o[2] = mean(s[2].wrapping_add(s[5]));
+        }
+        return;
+    }
+    // Sums over fx pixels starting at every position, then the block
+    // starts picked out.
+    let span = sums.len() - (fx - 1) * c;
+    let window = &mut window[..span];
+    window.copy_from_slice(&sums[..span]);
+    for k in 1..fx {
+        for (wv, &s) in window.iter_mut().zip(&sums[k * c..k * c + span]) {
+            *wv = wv.wrapping_add(s);
+        }
+    }
+    for (x, o) in out.chunks_exact_mut(c).enumerate() {
+        for (ch, ov) in o.iter_mut().enumerate() {
+            *ov = mean(window[x * fx * c + ch]);
+        }
+    }
+}
+
+fn separable(
+    src: &[u8],
+    (h, w, c): (usize, usize, usize),
+    (out_h, out_w): (usize, usize),
+    interp: Interpolation,
+) -> Vec<u8> {
+    let tx = Taps::quantise(&resize_taps(w, out_w, interp));
+    let ty = Taps::quantise(&resize_taps(h, out_h, interp));
+    // Horizontal taps as byte offsets into a source row.
+    let x_offsets: Vec<usize> = tx.index.iter().map(|i| i * c).collect();
+    let (in_row, out_row) = (w * c, out_w * c);
+    let band = band_rows(out_h);
+    let mut out = vec![0u8; out_h * out_row];
+    if out_h <= h {
+        // Shrinking rows: blending source rows first leaves the gathering
+        // horizontal pass only out_h rows to do (instead of every source
+        // row), and the vertical pass reads bytes in plain vector loops.
+        out.par_chunks_mut(band * out_row)
+            .enumerate()
+            .for_each(|(b, oband)| {
+                let mut vrow = vec![0i32; in_row];
+                for (r, orow) in oband.chunks_exact_mut(out_row).enumerate() {
+                    let y = b * band + r;
+                    let idx = &ty.index[y * ty.n..(y + 1) * ty.n];
+                    let rows: Vec<&[u8]> = idx
+                        .iter()
+                        .map(|&i| &src[i * in_row..(i + 1) * in_row])
+                        .collect();
+                    blend_rows(&rows, &ty.weight[y * ty.n..(y + 1) * ty.n], &mut vrow);
+                    horizontal_to_bytes(&vrow, c, tx.n, &x_offsets, &tx.weight, orow);
+                }
+            });
+        return out;
+    }
+    out.par_chunks_mut(band * out_row)
+        .enumerate()
+        .for_each(|(b, oband)| {
+            let mut window = RowWindow::<i32>::new(out_row);
+            let mut acc = vec![0i32; out_row];
+            for (r, orow) in oband.chunks_exact_mut(out_row).enumerate() {
+                let y = b * band + r;
+                let idx = &ty.index[y * ty.n..(y + 1) * ty.n];
+                let (lo, hi) = (
+                    idx.iter().copied().min().unwrap_or(0),
+                    idx.iter().copied().max().unwrap_or(0),
+                );
+                window.advance(lo, hi, |sy, hrow| {
+                    horizontal(
+                        &src[sy * in_row..(sy + 1) * in_row],
+                        c,
+                        tx.n,
+                        &x_offsets,
+                        &tx.weight,
+                        hrow,
+                    )
+                });
+                let rows: Vec<&[i32]> = idx.iter().map(|&i| window.row(i)).collect();
+                vertical(&rows, &ty.weight[y * ty.n..(y + 1) * ty.n], &mut acc, orow);
+            }
+        });
+    out
+}
+
+/// `out[i] = sum_k weights[k] * rows[k][i]` over byte rows (`ONE`-scaled).
+#[multiversion(targets = "simd")]
+fn blend_rows(rows: &[&[u8]], weights: &[i32], out: &mut [i32]) {
+    if let ([r0, r1], [w0, w1]) = (rows, weights) {
+        for ((o, &a), &b) in out.iter_mut().zip(r0.iter()).zip(r1.iter()) {
+            *o = w0
+                .wrapping_mul(i32::from(a))
+                .wrapping_add(w1.wrapping_mul(i32::from(b)));
+        }
+        return;
+    }
+    out.fill(0);
+    for (row, &wk) in rows.iter().zip(weights) {
+        if wk == 0 {
+            continue;
+        }
+        for (o, &v) in out.iter_mut().zip(row.iter()) {
+            *o = o.wrapping_add(wk.wrapping_mul(i32::from(v)));
+        }
+    }
+}
+
+/// One vertically blended (`ONE`-scaled) row resized horizontally and
+/// rounded to bytes.
+#[multiversion(targets = "simd")]
+fn horizontal_to_bytes(
+    vrow: &[i32],
+    c: usize,
+    n: usize,
+    offsets: &[usize],
+    weights: &[i32],
+    out: &mut [u8],
+) {
+    macro_rules! fixed {
+        ($c:literal, $n:literal) => {{
+            for ((o, offs), wts) in out
+                .chunks_exact_mut($c)
+                .zip(offsets.chunks_exact($n))
+                .zip(weights.chunks_exact($n))
+            {
+                let mut acc = [0i32; $c];
+                for k in 0..$n {
+                    let px: &[i32; $c] = match vrow[offs[k]..offs[k] + $c].try_into() {
+                        Ok(p) => p,
+                        Err(_) => continue,
+                    };
+                    for ch in 0..$c {
+                        acc[ch] = acc[ch].wrapping_add(wts[k].wrapping_mul(px[ch]));
+                    }
+                }
+                for ch in 0..$c {
+                    o[ch] = to_byte(acc[ch]);
+                }
+            }
+        }};
+    }
+    match (c, n) {
+        (3, 2) => fixed!(3, 2),
+        (3, 3) => fixed!(3, 3),
+        (3, 4) => fixed!(3, 4),
+        (1, 2) => fixed!(1, 2),
+        (1, 4) => fixed!(1, 4),
+        (4, 2) => fixed!(4, 2),
+        (4, 4) => fixed!(4, 4),
+        _ => {
+            for ((o, offs), wts) in out
+                .chunks_exact_mut(c)
+                .zip(offsets.chunks_exact(n))
+                .zip(weights.chunks_exact(n))
+            {
+                for (ch, ov) in o.iter_mut().enumerate() {
+                    let mut acc = 0i32;
+                    for (&off, &wk) in offs.iter().zip(wts) {
+                        acc = acc.wrapping_add(wk.wrapping_mul(vrow[off + ch]));
+                    }
+                    *ov = to_byte(acc);
+                }
+            }
+        }
+    }
+}
+
+/// One output row from horizontally resized rows and their weights.
+#[multiversion(targets = "simd")]
+fn vertical(rows: &[&[i32]], weights: &[i32], acc: &mut [i32], out: &mut [u8]) {
+    if let ([r0, r1], [w0, w1]) = (rows, weights) {
+        for ((o, a), b) in out.iter_mut().zip(r0.iter()).zip(r1.iter()) {
+            *o = to_byte(w0.wrapping_mul(*a).wrapping_add(w1.wrapping_mul(*b)));
+        }
+        return;
+    }
+    acc.fill(0);
+    for (row, &wk) in rows.iter().zip(weights) {
+        if wk == 0 {
+            continue;
+        }
+        for (a, v) in acc.iter_mut().zip(row.iter()) {
+            *a = a.wrapping_add(wk.wrapping_mul(*v));
+        }
+    }
+    for (o, a) in out.iter_mut().zip(acc.iter()) {
+        *o = to_byte(*a);
+    }
+}
+
+#[inline(always)]
+fn to_byte(v: i32) -> u8 {
+    (v.wrapping_add(HALF) >> SHIFT).clamp(0, 255) as u8
+}
+
+/// One source row resized horizontally into `ONE`-scaled 32-bit samples.
+#[multiversion(targets = "simd")]
+fn horizontal(
+    srow: &[u8],
+    c: usize,
+    n: usize,
+    offsets: &[usize],
+    weights: &[i32],
+    out: &mut [i32],
+) {
+    // Fixed channel and tap counts let the compiler unroll the inner loops.
+    macro_rules! fixed {
+        ($c:literal, $n:literal) => {{
+            for ((o, offs), wts) in out
+                .chunks_exact_mut($c)
+                .zip(offsets.chunks_exact($n))
+                .zip(weights.chunks_exact($n))
+            {
+                let mut acc = [0i32; $c];
+                for k in 0..$n {
+                    let px = &srow[offs[k]..offs[k] + $c];
+                    for ch in 0..$c {
+                        acc[ch] = acc[ch].wrapping_add(wts[k].wrapping_mul(i32::from(px[ch])));
+                    }
+                }
+                o.copy_from_slice(&acc);
+            }
+        }};
+    }
+    match (c, n) {
+        (3, 2) => fixed!(3, 2),
+        (3, 4) => fixed!(3, 4),
+        (1, 2) => fixed!(1, 2),
+        (1, 4) => fixed!(1, 4),
+        (4, 2) => fixed!(4, 2),
+        (4, 4) => fixed!(4, 4),
+        _ => {
+            for ((o, offs), wts) in out
+                .chunks_exact_mut(c)
+                .zip(offsets.chunks_exact(n))
+                .zip(weights.chunks_exact(n))
+            {
+                o.fill(0);
+                for (&off, &wk) in offs.iter().zip(wts) {
+                    for (a, &v) in o.iter_mut().zip(&srow[off..off + c]) {
+                        *a = a.wrapping_add(wk.wrapping_mul(i32::from(v)));
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! What `exahealth train` writes beside the weights once a run ends: the
+//! curve plot (`curves.png`) and the model card (`model_card.json`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use exahealth_data::dataset::{Dataset, Label};
+use exahealth_nn::card::{
+    hash_files, ArchitectureInfo, InputSpec, ModelCard, Normalization, TrainingData,
+};
+use exahealth_nn::metrics::MetricSet;
+use exahealth_nn::plot::{write_png, Curves, PlotOptions};
+use exahealth_nn::train::{History, TrainConfig};
+
+use crate::train::ModelSpec;
+
+/// Everything a card says about one finished run.
+pub struct FinishedRun<'a> {
+    pub spec: &'a ModelSpec,
+    pub config: &'a TrainConfig,
+    pub dataset: &'a Dataset,
+    pub dataset_file: &'a Path,
+    pub history: &'a History,
+    pub best: Option<(f64, usize)>,
+    pub parameters: usize,
+    pub splits: [&'a str; 2],
+}
+
+/// Writes `curves.png` and `model_card.json` into `output`.
+pub fn write(output: &Path, run: &FinishedRun<'_>) -> Result<()> {
+    let curves = Curves::from_history(run.history);
+    let png = output.join("curves.png");
+    write_png(&png, &curves, PlotOptions::default())
+        .with_context(|| format!("cannot write {}", png.display()))?;
+    let card = card(run)?;
+    let path = output.join("model_card.json");
+    card.write(&path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+fn card(run: &FinishedRun<'_>) -> Result<ModelCard> {
+    let spec = run.spec;
+    let architecture = ArchitectureInfo {
+        name: spec.architecture.name(),
+        config: serde_json::to_value(&spec.architecture)?,
+        parameters: Some(run.parameters as u64),
+    };
+    let side = spec.image_size as usize;
+    let input = InputSpec {
+        channels: spec.channels,
+        height: side,
+        width: side,
+        depth: None,
+        microns_per_pixel: None,
+        // The loaders scale samples to 0..1 by the element type's maximum
+        // (1/255 for 8-bit images) and centre nothing.
+        normalization: Normalization {
+            scale: 1.0 / 255.0,
+            mean: vec![0.0],
+            std: vec![1.0],
+        },
+    };
+    let task = match spec.task {
+        crate::train::Task::Classification => "classification",
+        crate::train::Task::Segmentation => "segmentation",
+    };
+    let mut card = ModelCard::new(task, architecture, spec.classes.clone(), input);
+    card.weights = Some("model.safetensors".into());
+    card.seed = Some(run.config.seed);
+    card.epochs = Some(run.history.epochs.len() as u64);
+    let files = dataset_files(run.dataset, run.dataset_file);
+    let fingerprint = hash_files(&run.dataset.base_dir, &files)
+        .context("cannot fingerprint the training data")?;
+    let samples: BTreeMap<String, u64> = run
+        .splits
+        .iter()
+        .filter_map(|s| {
+            run.dataset
+                .split_indices(s)
+                .map(|i| (s.to_string(), i.len() as u64))
+        })
+        .collect();
+    card.training_data = Some(TrainingData {
+        source: run.dataset_file.display().to_string(),
+        fingerprint,
+        samples,
+    });
+    // The validation metrics of the epoch whose weights were kept.
+    let kept = run
+        .best
+        .map(|(_, epoch)| epoch)
+        .or_else(|| run.history.epochs.last().map(|r| r.epoch));
+    if let Some(r) = run.history.epochs.iter().find(|r| Some(r.epoch) == kept) {
+        let mut m = MetricSet::new();
+        m.insert("train_loss", r.train_loss);
+        for (name, v) in [
+            ("loss", r.val_loss),
+            ("accuracy", r.val_accuracy),
+            ("dice", r.val_dice),
+        ] {
+            if let Some(v) = v {
+                m.insert(name, v);
+            }
+        }
+        m.insert("epoch", r.epoch as f64);
+        card.metrics.insert(run.splits[1].to_string(), m);
+    }
+    let total: f64 = run.history.epochs.iter().map(|r| r.seconds).sum();
+    card.timings.insert("train".into(), total);
+    if !run.history.epochs.is_empty() {
+        card.timings.insert(
+            "per_epoch_mean".into(),
+            total / run.history.epochs.len() as f64,
+        );
+    }
+    Ok(card)
+}
+
+/// The YAML and every file its samples name (images, plane files, masks),
+/// each once, that exists.
+fn dataset_files(dataset: &Dataset, yaml: &Path) -> Vec<PathBuf> {
+    let mut files = vec![yaml.to_path_buf()];
+    for s in &dataset.samples {
+        files.extend(s.location.iter().map(|l| dataset.resolve(l)));
+        if let Some(Label::Mask(m)) = &s.label {
+            files.push(dataset.resolve(m));
+        }
+    }
+    files.sort();
+    files.dedup();
+    files.retain(|p| p.is_file());
+    files
+}
