@@ -10,6 +10,8 @@ mod demo;
 mod eval;
 mod image;
 mod predict;
+mod predict_onnx;
+mod predict_slides;
 mod progress;
 mod reports;
 mod slide;

@@ -12,30 +12,110 @@ use exahealth_nn::train::argmax;
 
 use crate::train::{ModelSpec, Task};
 
-/// Predict the class of images (PNG or JPEG) with a trained model folder.
+/// Predict with a trained model: classes of images, or whole slides
+/// through their patch plans. Also runs ONNX classifiers.
 ///
-/// Images are resized to the model's input size. Prints one line per image
-/// (path, predicted class, probability), or with --json one object per image
-/// with every class's probability.
+/// Three modes, picked by the arguments:
 ///
-/// Example: exahealth predict --model runs/first slide1.png slide2.png --json
+///   Images (PNG, JPEG, TIFF, DICOM, ...) with a model folder from
+///   `exahealth train`: images are resized to the model's input size; one
+///   line per image (path, class, probability), or with --json one object
+///   per image with every class's probability.
+///
+///   Slides, with --plans (the --out folder of `exahealth slide tile`): every
+///   patch of each slide's plan is scored; OUT/<slide stem>/ receives
+///   scores.csv (the plan's rows plus p_<class> and the predicted class),
+///   heatmap.tiff (pyramidal, one pixel per --heatmap-downsample level-0
+///   pixels, colour = probability of --class), overlay.png (the heatmap on
+///   the thumbnail) and summary.json (per class: max and mean probability,
+///   share of patches predicted).
+///
+///   Images with an ONNX classifier (--model ends in .onnx, NCHW input, RGB):
+///   pixels become (value / 255 - mean) / std per channel at --input-size
+///   (default: the size the model declares); outputs that are not already
+///   probabilities go through softmax.
+///
+/// Examples:
+///   exahealth predict --model runs/first patch1.png patch2.png --json
+///   exahealth slide tile slides/*.svs --mpp 0.5 --size 64 --out tiles
+///   exahealth predict --model runs/first --plans tiles --out predictions slides/*.svs
+///   exahealth predict --model cls.onnx --input-size 48x192 --mean 0.5 --std 0.5 --classes 0,180 word.png
 #[derive(Args)]
 pub struct PredictArgs {
-    /// Model folder written by `exahealth train`.
+    /// Model folder written by `exahealth train`, or an .onnx file.
     #[arg(long)]
     pub model: PathBuf,
-    /// Images to classify.
+    /// Images to classify, or slides with --plans.
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
-    /// Images per forward pass.
+    /// Images (or patches) per forward pass.
     #[arg(long, default_value_t = 16)]
     pub batch: usize,
     /// Print JSON lines.
     #[arg(long)]
     pub json: bool,
+    /// Whole-slide mode: the folder of patch plans (<slide stem>/patches.csv),
+    /// as `exahealth slide tile --out` writes it.
+    #[arg(long)]
+    pub plans: Option<PathBuf>,
+    /// Whole-slide mode: where the per-slide outputs go.
+    #[arg(long, default_value = "predictions")]
+    pub out: PathBuf,
+    /// Whole-slide mode: the class the heatmap shows (default: the last class).
+    #[arg(long)]
+    pub class: Option<String>,
+    /// Whole-slide mode: level-0 pixels per heatmap pixel.
+    #[arg(long, default_value_t = 32)]
+    pub heatmap_downsample: u32,
+    /// ONNX mode: input HEIGHTxWIDTH (default: the model's declared size).
+    #[arg(long)]
+    pub input_size: Option<String>,
+    /// ONNX mode: per-channel mean subtracted after scaling to 0..1 (1 or 3 values).
+    #[arg(long, value_delimiter = ',', default_value = "0")]
+    pub mean: Vec<f32>,
+    /// ONNX mode: per-channel standard deviation divided by (1 or 3 values).
+    #[arg(long, value_delimiter = ',', default_value = "1")]
+    pub std: Vec<f32>,
+    /// ONNX mode: class names in output order (default: class0, class1, ...).
+    #[arg(long, value_delimiter = ',')]
+    pub classes: Vec<String>,
 }
 
 pub fn run(args: PredictArgs) -> Result<()> {
+    let is_onnx = args
+        .model
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("onnx"));
+    if is_onnx {
+        if args.plans.is_some() {
+            bail!("whole-slide prediction (--plans) takes a model folder from `exahealth train`, not an ONNX file");
+        }
+        let size = args
+            .input_size
+            .as_deref()
+            .map(crate::predict_onnx::parse_size)
+            .transpose()?;
+        let options = crate::predict_onnx::OnnxOptions {
+            size,
+            mean: &args.mean,
+            std: &args.std,
+            classes: &args.classes,
+            batch: args.batch,
+            json: args.json,
+        };
+        return crate::predict_onnx::run(&args.model, &args.inputs, &options);
+    }
+    if let Some(plans) = &args.plans {
+        let options = crate::predict_slides::SlideOptions {
+            plans,
+            out: &args.out,
+            class: args.class.as_deref(),
+            batch: args.batch,
+            heatmap_downsample: args.heatmap_downsample,
+            json: args.json,
+        };
+        return crate::predict_slides::run(&args.model, &args.inputs, &options);
+    }
     let spec = ModelSpec::read(&args.model)?;
     if spec.task != Task::Classification {
         bail!(

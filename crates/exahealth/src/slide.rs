@@ -1,6 +1,6 @@
 //! `exahealth slide ...`: thin wrappers over exahealth-slide.
 
-mod tile;
+pub(crate) mod tile;
 
 use crate::progress;
 use anyhow::{bail, Context, Result};

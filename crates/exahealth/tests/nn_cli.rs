@@ -141,6 +141,88 @@ fn train_eval_predict_on_a_generated_dataset() {
     let sum = p["bright"].as_f64().unwrap() + p["dark"].as_f64().unwrap();
     assert!((sum - 1.0).abs() < 1e-4);
 
+    // Whole-slide prediction through a patch plan.
+    let slide = root.join("synthetic.tiff");
+    let s = slide.to_str().unwrap();
+    exahealth(&[
+        "slide", "synth", s, "--width", "512", "--height", "384", "--tile", "128",
+    ]);
+    let tiles = root.join("tiles");
+    let t = tiles.to_str().unwrap();
+    exahealth(&[
+        "slide",
+        "tile",
+        s,
+        "--level",
+        "0",
+        "--size",
+        "64",
+        "--min-tissue",
+        "0",
+        "--out",
+        t,
+    ]);
+    let plan_rows = std::fs::read_to_string(tiles.join("synthetic/patches.csv"))
+        .unwrap()
+        .lines()
+        .count()
+        - 1;
+    assert_eq!(plan_rows, 8 * 6, "a 512x384 grid of 64-pixel patches");
+    let preds = root.join("preds");
+    let out = exahealth(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--plans",
+        t,
+        "--out",
+        preds.to_str().unwrap(),
+        "--heatmap-downsample",
+        "16",
+        "--json",
+        s,
+    ]);
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["patches"], plan_rows);
+    assert_eq!(summary["heatmap_class"], "bright");
+    let classes = summary["classes"].as_array().unwrap();
+    let shares: f64 = classes
+        .iter()
+        .map(|c| c["positive_fraction"].as_f64().unwrap())
+        .sum();
+    assert!((shares - 1.0).abs() < 1e-5, "{summary}");
+    let scores = std::fs::read_to_string(preds.join("synthetic/scores.csv")).unwrap();
+    let mut rows = scores.lines();
+    assert_eq!(
+        rows.next().unwrap(),
+        "x,y,level,width,height,tissue_fraction,label,p_dark,p_bright,predicted"
+    );
+    for row in rows.clone() {
+        let f: Vec<&str> = row.split(',').collect();
+        let p: f64 = f[7].parse::<f64>().unwrap() + f[8].parse::<f64>().unwrap();
+        assert!((p - 1.0).abs() < 1e-4, "{row}");
+    }
+    assert_eq!(rows.count(), plan_rows);
+    let info = exahealth(&[
+        "slide",
+        "info",
+        preds.join("synthetic/heatmap.tiff").to_str().unwrap(),
+        "--json",
+    ]);
+    let info: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!(info["level_dimensions"][0], serde_json::json!([32, 24]));
+    let overlay = std::fs::read(preds.join("synthetic/overlay.png")).unwrap();
+    assert_eq!(&overlay[1..4], b"PNG");
+    assert!(preds.join("synthetic/summary.json").is_file());
+    // A slide without a plan is an error that says how to make one.
+    let missing = Command::new(env!("CARGO_BIN_EXE_exahealth"))
+        .args(["predict", "--model", model.to_str().unwrap(), "--plans", t])
+        .arg(root.join("other.tiff"))
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("exahealth slide tile"));
+
     // Resuming a finished run trains nothing more and keeps the log.
     exahealth(&["train", "--config", config.to_str().unwrap(), "--resume"]);
     let again = std::fs::read_to_string(model.join("history.csv")).unwrap();

@@ -131,7 +131,7 @@ pub struct SlideSummary {
     pub error: Option<String>,
 }
 
-fn stem(path: &Path) -> String {
+pub(crate) fn stem(path: &Path) -> String {
     path.file_stem()
         .or_else(|| path.file_name())
         .map(|s| s.to_string_lossy().into_owned())
