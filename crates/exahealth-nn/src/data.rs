@@ -79,6 +79,14 @@ pub trait BatchSource {
     }
     /// The samples at `indices` (each `< len()`), in that order.
     fn batch(&self, indices: &[usize]) -> Result<Batch>;
+    /// The samples at `indices` as training epoch `epoch` (1-based) sees
+    /// them: sources with random augmentation draw from a stream seeded by
+    /// (seed, epoch, sample), so an epoch replays exactly after a resume.
+    /// Without augmentation it is [`BatchSource::batch`].
+    fn training_batch(&self, indices: &[usize], epoch: usize) -> Result<Batch> {
+        let _ = epoch;
+        self.batch(indices)
+    }
 }
 
 /// A dataset held in memory: inputs with the sample axis first.

@@ -1,7 +1,7 @@
 //! Batches from exahealth-data's sample sources (dataset splits, slide
 //! patch plans): samples load in parallel and stack into NCHW arrays.
 
-use exahealth_data::loader::{SampleSource, Target};
+use exahealth_data::loader::{sample_rng, SampleSource, Target, Transform};
 use ndarray::{Array2, Array3, Array4, ArrayD};
 use rayon::prelude::*;
 
@@ -12,6 +12,8 @@ use crate::error::{NnError, Result};
 pub struct SampleBatches<S> {
     source: S,
     num_classes: usize,
+    /// Applied to training batches only ([`BatchSource::training_batch`]).
+    augmentation: Option<(Transform, u64)>,
 }
 
 impl<S: SampleSource> SampleBatches<S> {
@@ -22,7 +24,17 @@ impl<S: SampleSource> SampleBatches<S> {
         Self {
             source,
             num_classes,
+            augmentation: None,
         }
+    }
+
+    /// Runs `transform` (e.g. an ECVL pipeline through
+    /// `exahealth_data::loader::ecvl_transform`) on every sample of a
+    /// training batch, with a random stream seeded by (`seed`, epoch,
+    /// sample index). Evaluation and prediction batches stay untouched.
+    pub fn with_augmentation(mut self, transform: Transform, seed: u64) -> Self {
+        self.augmentation = Some((transform, seed));
+        self
     }
 
     /// The wrapped source.
@@ -51,12 +63,31 @@ impl<S: SampleSource> BatchSource for SampleBatches<S> {
     }
 
     fn batch(&self, indices: &[usize]) -> Result<Batch> {
+        self.stack(indices, None)
+    }
+
+    fn training_batch(&self, indices: &[usize], epoch: usize) -> Result<Batch> {
+        self.stack(indices, Some(epoch))
+    }
+}
+
+impl<S: SampleSource> SampleBatches<S> {
+    /// Loads (and, for a training epoch, augments) the samples and stacks
+    /// them into one batch.
+    fn stack(&self, indices: &[usize], epoch: Option<usize>) -> Result<Batch> {
         let samples = indices
             .par_iter()
             .map(|&i| {
-                self.source
+                let mut sample = self
+                    .source
                     .load(i)
-                    .map_err(|e| NnError::Data(e.to_string()))
+                    .map_err(|e| NnError::Data(e.to_string()))?;
+                if let (Some((transform, seed)), Some(epoch)) = (&self.augmentation, epoch) {
+                    let mut rng = sample_rng(*seed, epoch as u64, i);
+                    transform(&mut sample, &mut rng)
+                        .map_err(|e| NnError::Data(format!("augmenting sample {i}: {e}")))?;
+                }
+                Ok(sample)
             })
             .collect::<Result<Vec<_>>>()?;
         let first = samples

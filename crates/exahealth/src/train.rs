@@ -25,6 +25,15 @@ use crate::progress;
 ///   image_size = 64                # images are resized to this square side
 ///   channels = 3                   # 1 (grey) or 3 (RGB)
 ///   output = "runs/first"          # model folder, relative to the run file
+///   # Optional: ECVL augmentations of the training split, on images as
+///   # floats in 0..1, drawn per sample and epoch from the run's seed.
+///   augmentations = """
+///   SequentialAugmentationContainer
+///       AugMirror p=0.5
+///       AugRotate angle=[-10,10]
+///       AugBrightness beta=[-0.05,0.05]
+///   end
+///   """
 ///   [train]
 ///   epochs = 10
 ///   batch_size = 32
@@ -41,6 +50,7 @@ use crate::progress;
 ///
 /// Example: exahealth train --config run.toml
 #[derive(Args)]
+#[command(verbatim_doc_comment)]
 pub struct TrainArgs {
     /// The run file (TOML).
     #[arg(long)]
@@ -70,6 +80,9 @@ struct RunFile {
     train_split: String,
     #[serde(default = "validation")]
     valid_split: String,
+    /// Augmentations of the training split, in ECVL's text syntax.
+    #[serde(default)]
+    augmentations: Option<String>,
     #[serde(default)]
     train: TrainConfig,
 }
@@ -181,7 +194,17 @@ pub fn run(args: TrainArgs) -> Result<()> {
         }
     }
     let dataset_for_card = dataset.clone();
-    let train_set = spec.source(dataset.clone(), Some(&run_file.train_split))?;
+    let mut train_set = spec.source(dataset.clone(), Some(&run_file.train_split))?;
+    if let Some(text) = &run_file.augmentations {
+        let pipeline = exahealth_image::augment::parse_config(text).with_context(|| {
+            format!(
+                "{}: `augmentations` is not a valid ECVL augmentation config",
+                args.config.display()
+            )
+        })?;
+        let transform = exahealth_data::loader::ecvl_transform(std::sync::Arc::from(pipeline));
+        train_set = train_set.with_augmentation(transform, run_file.train.seed);
+    }
     let valid_set = spec.source(dataset, Some(&run_file.valid_split))?;
     let mut config = run_file.train;
     if config.monitor == Monitor::ValLoss && run_file.task == Task::Segmentation {

@@ -257,3 +257,69 @@ fn bench_train_and_infer_print_json() {
         assert!(v["images_per_s"].as_f64().unwrap() > 0.0);
     }
 }
+
+/// The `augmentations` example in `exahealth train --help`, as written there.
+fn help_augmentations() -> String {
+    let out = exahealth(&["train", "--help"]);
+    let help = String::from_utf8(out.stdout).unwrap();
+    let start = help
+        .find("augmentations = \"\"\"")
+        .expect("the help shows an augmentations example");
+    let body = &help[start..];
+    let body = &body[body.find('\n').unwrap() + 1..];
+    let end = body.find("\"\"\"").expect("the example's string ends");
+    body[..end]
+        .lines()
+        .map(|l| l.strip_prefix("  ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn training_with_the_help_augmentation_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut images = String::new();
+    for i in 0..16u32 {
+        let bright = i % 2 == 0;
+        let name = format!("img{i}.png");
+        write_png(&root.join(&name), if bright { 190 } else { 20 }, i + 7);
+        images.push_str(&format!(
+            "  - location: {name}\n    label: {}\n",
+            if bright { "bright" } else { "dark" }
+        ));
+    }
+    let yaml = format!(
+        "name: b\nclasses: [dark, bright]\nimages:\n{images}split:\n  training: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]\n  validation: [12, 13, 14, 15]\n"
+    );
+    std::fs::write(root.join("dataset.yml"), yaml).unwrap();
+    let augmentations = help_augmentations();
+    assert!(augmentations.contains("AugRotate"), "{augmentations}");
+    let run = |aug: &str| {
+        format!(
+            "data = \"dataset.yml\"\nmodel = \"small-cnn\"\nimage_size = 24\noutput = \"model\"\naugmentations = \"\"\"\n{aug}\n\"\"\"\n[train]\nepochs = 2\nbatch_size = 4\n"
+        )
+    };
+    std::fs::write(root.join("run.toml"), run(&augmentations)).unwrap();
+    let config = root.join("run.toml");
+    exahealth(&["train", "--config", config.to_str().unwrap()]);
+    let history = std::fs::read_to_string(root.join("model/history.csv")).unwrap();
+    assert_eq!(history.lines().count(), 3, "{history}");
+
+    // A typo in the pipeline stops the run before training, naming the file.
+    std::fs::write(
+        root.join("bad.toml"),
+        run("SequentialAugmentationContainer\n    AugSpin p=1\nend"),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_exahealth"))
+        .args(["train", "--config", root.join("bad.toml").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.toml") && err.contains("augmentations"),
+        "{err}"
+    );
+}

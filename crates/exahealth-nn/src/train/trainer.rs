@@ -187,7 +187,7 @@ pub fn train<M: Model>(
         let mut loss_sum = 0.0;
         let mut lr = config.lr;
         for (b, chunk) in order.chunks(config.batch_size).enumerate() {
-            let batch = run.train.batch(chunk)?;
+            let batch = run.train.training_batch(chunk, epoch)?;
             let output = model.output(&batch.inputs, device)?;
             let loss = config.loss.compute(&output, &batch.targets, device)?;
             let value = f64::from(loss.clone().into_scalar::<f32>());
