@@ -16,6 +16,7 @@ mod progress;
 mod reports;
 mod slide;
 mod train;
+mod train_data;
 mod train_outputs;
 
 use clap::{Parser, Subcommand};

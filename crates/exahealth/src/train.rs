@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use exahealth_data::dataset::{read_dataset, Dataset};
+use exahealth_data::dataset::Dataset;
 use exahealth_data::loader::{DatasetSource, ImageOptions, LabelMode};
 use exahealth_nn::models::{Architecture, Network};
 use exahealth_nn::sources::SampleBatches;
@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::progress;
 
-/// Train a network on a DeepHealth dataset (ECVL YAML).
+/// Train a network on a DeepHealth dataset (ECVL YAML) or on slide patches
+/// from patch plans.
 ///
 /// The run file is TOML, for example:
 ///
@@ -40,6 +41,20 @@ use crate::progress;
 ///   lr = 0.001
 ///   optimizer = { kind = "adam" }  # sgd (momentum), adam, adamw
 ///   schedule = { kind = "cosine" } # constant, step, cosine; warmup_epochs = N
+///
+/// Slide patches instead of `data`: plan the slides first (`exahealth
+/// slide tile SLIDES --mpp 0.5 --size 256 --annotations A --out tiles`),
+/// then replace `data` with
+///
+///   [plans]
+///   folder = "tiles"                # the `slide tile --out` folder
+///   training = ["slide_a", "slide_b"]  # slide stems (its sub-folders)
+///   validation = ["slide_c"]
+///   classes = ["background", "Tumor"]  # optional; default: background + the
+///                                      # annotation classes, sorted
+///
+/// Patches are read from the slides on the fly (the plan's slide path, as
+/// is or relative to the run file) and resized to image_size.
 ///
 /// The output folder receives model.safetensors (best weights),
 /// model.json (architecture, classes, input), history.csv/json (per-epoch
@@ -69,7 +84,12 @@ pub struct TrainArgs {
 struct RunFile {
     #[serde(default = "classification")]
     task: Task,
-    data: PathBuf,
+    /// A DeepHealth YAML dataset (or give `[plans]`).
+    #[serde(default)]
+    data: Option<PathBuf>,
+    /// Patch plans from `exahealth slide tile` (or give `data`).
+    #[serde(default)]
+    plans: Option<crate::train_data::PlansData>,
     model: String,
     #[serde(default = "default_size")]
     image_size: u32,
@@ -166,46 +186,52 @@ pub fn run(args: TrainArgs) -> Result<()> {
         )
     })?;
     let base = args.config.parent().unwrap_or(Path::new("."));
-    let data = base.join(&run_file.data);
     let output = base.join(&run_file.output);
-    let dataset = read_dataset(&data).with_context(|| format!("cannot read {}", data.display()))?;
-    if dataset.classes.is_empty() {
-        bail!("{} lists no classes", data.display());
-    }
+    let augmentation = match &run_file.augmentations {
+        Some(text) => {
+            let pipeline = exahealth_image::augment::parse_config(text).with_context(|| {
+                format!(
+                    "{}: `augmentations` is not a valid ECVL augmentation config",
+                    args.config.display()
+                )
+            })?;
+            let transform = exahealth_data::loader::ecvl_transform(std::sync::Arc::from(pipeline));
+            Some((transform, run_file.train.seed))
+        }
+        None => None,
+    };
+    let shape = crate::train_data::Shape {
+        image_size: run_file.image_size,
+        channels: run_file.channels,
+        segmentation: run_file.task == Task::Segmentation,
+    };
+    let prepared = match (&run_file.data, &run_file.plans) {
+        (Some(data), None) => crate::train_data::from_yaml(
+            &base.join(data),
+            [&run_file.train_split, &run_file.valid_split],
+            &shape,
+            augmentation,
+        )?,
+        (None, Some(plans)) => crate::train_data::from_plans(plans, base, &shape, augmentation)?,
+        _ => bail!(
+            "{}: give either `data` (a DeepHealth YAML) or a `[plans]` table (see `exahealth train --help`)",
+            args.config.display()
+        ),
+    };
     let classes = match run_file.task {
-        Task::Classification => dataset.classes.len(),
+        Task::Classification => prepared.classes.len(),
         // Masks hold class indices; with one named class it is background + it.
-        Task::Segmentation => dataset.classes.len().max(2),
+        Task::Segmentation => prepared.classes.len().max(2),
     };
     let architecture = Architecture::from_name(&run_file.model, run_file.channels, classes)?;
     let spec = ModelSpec {
         task: run_file.task,
         architecture,
-        classes: dataset.classes.clone(),
+        classes: prepared.classes.clone(),
         channels: run_file.channels,
         image_size: run_file.image_size,
     };
-    for split in [&run_file.train_split, &run_file.valid_split] {
-        if dataset.split_indices(split).is_none() {
-            bail!(
-                "{} has no split named {split:?}: set train_split / valid_split",
-                data.display()
-            );
-        }
-    }
-    let dataset_for_card = dataset.clone();
-    let mut train_set = spec.source(dataset.clone(), Some(&run_file.train_split))?;
-    if let Some(text) = &run_file.augmentations {
-        let pipeline = exahealth_image::augment::parse_config(text).with_context(|| {
-            format!(
-                "{}: `augmentations` is not a valid ECVL augmentation config",
-                args.config.display()
-            )
-        })?;
-        let transform = exahealth_data::loader::ecvl_transform(std::sync::Arc::from(pipeline));
-        train_set = train_set.with_augmentation(transform, run_file.train.seed);
-    }
-    let valid_set = spec.source(dataset, Some(&run_file.valid_split))?;
+    let (train_set, valid_set) = (&prepared.train, &prepared.valid);
     let mut config = run_file.train;
     if config.monitor == Monitor::ValLoss && run_file.task == Task::Segmentation {
         config.monitor = Monitor::ValDice;
@@ -254,8 +280,8 @@ pub fn run(args: TrainArgs) -> Result<()> {
             )),
         };
         let run = Run {
-            train: &train_set,
-            valid: Some(&valid_set),
+            train: train_set.as_ref(),
+            valid: Some(valid_set.as_ref()),
             out_dir: Some(&output),
             resume: args.resume,
         };
@@ -270,12 +296,11 @@ pub fn run(args: TrainArgs) -> Result<()> {
         &crate::train_outputs::FinishedRun {
             spec: &spec,
             config: &config,
-            dataset: &dataset_for_card,
-            dataset_file: &data,
+            data: &prepared.card,
             history: &outcome.history,
             best: outcome.best,
             parameters,
-            splits: [&run_file.train_split, &run_file.valid_split],
+            valid_split: &run_file.valid_split,
         },
     )?;
     match outcome.best {

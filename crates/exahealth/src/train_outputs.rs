@@ -1,11 +1,9 @@
 //! What `exahealth train` writes beside the weights once a run ends: the
 //! curve plot (`curves.png`) and the model card (`model_card.json`).
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
-use exahealth_data::dataset::{Dataset, Label};
 use exahealth_nn::card::{
     hash_files, ArchitectureInfo, InputSpec, ModelCard, Normalization, TrainingData,
 };
@@ -19,12 +17,11 @@ use crate::train::ModelSpec;
 pub struct FinishedRun<'a> {
     pub spec: &'a ModelSpec,
     pub config: &'a TrainConfig,
-    pub dataset: &'a Dataset,
-    pub dataset_file: &'a Path,
+    pub data: &'a crate::train_data::CardData,
     pub history: &'a History,
     pub best: Option<(f64, usize)>,
     pub parameters: usize,
-    pub splits: [&'a str; 2],
+    pub valid_split: &'a str,
 }
 
 /// Writes `curves.png` and `model_card.json` into `output`.
@@ -70,22 +67,12 @@ fn card(run: &FinishedRun<'_>) -> Result<ModelCard> {
     card.weights = Some("model.safetensors".into());
     card.seed = Some(run.config.seed);
     card.epochs = Some(run.history.epochs.len() as u64);
-    let files = dataset_files(run.dataset, run.dataset_file);
-    let fingerprint = hash_files(&run.dataset.base_dir, &files)
+    let fingerprint = hash_files(&run.data.root, &run.data.files)
         .context("cannot fingerprint the training data")?;
-    let samples: BTreeMap<String, u64> = run
-        .splits
-        .iter()
-        .filter_map(|s| {
-            run.dataset
-                .split_indices(s)
-                .map(|i| (s.to_string(), i.len() as u64))
-        })
-        .collect();
     card.training_data = Some(TrainingData {
-        source: run.dataset_file.display().to_string(),
+        source: run.data.source.clone(),
         fingerprint,
-        samples,
+        samples: run.data.samples.clone(),
     });
     // The validation metrics of the epoch whose weights were kept.
     let kept = run
@@ -105,7 +92,7 @@ fn card(run: &FinishedRun<'_>) -> Result<ModelCard> {
             }
         }
         m.insert("epoch", r.epoch as f64);
-        card.metrics.insert(run.splits[1].to_string(), m);
+        card.metrics.insert(run.valid_split.to_string(), m);
     }
     let total: f64 = run.history.epochs.iter().map(|r| r.seconds).sum();
     card.timings.insert("train".into(), total);
@@ -116,20 +103,4 @@ fn card(run: &FinishedRun<'_>) -> Result<ModelCard> {
         );
     }
     Ok(card)
-}
-
-/// The YAML and every file its samples name (images, plane files, masks),
-/// each once, that exists.
-fn dataset_files(dataset: &Dataset, yaml: &Path) -> Vec<PathBuf> {
-    let mut files = vec![yaml.to_path_buf()];
-    for s in &dataset.samples {
-        files.extend(s.location.iter().map(|l| dataset.resolve(l)));
-        if let Some(Label::Mask(m)) = &s.label {
-            files.push(dataset.resolve(m));
-        }
-    }
-    files.sort();
-    files.dedup();
-    files.retain(|p| p.is_file());
-    files
 }

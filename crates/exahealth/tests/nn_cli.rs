@@ -323,3 +323,89 @@ fn training_with_the_help_augmentation_example() {
         "{err}"
     );
 }
+
+#[test]
+fn training_on_slide_patches_from_patch_plans() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // Two synthetic slides, each with a "Tumor" polygon over its left half.
+    let geojson = r#"{"type":"FeatureCollection","features":[{"type":"Feature",
+        "geometry":{"type":"Polygon","coordinates":[[[0,0],[256,0],[256,384],[0,384],[0,0]]]},
+        "properties":{"classification":{"name":"Tumor"}}}]}"#;
+    let annotations = root.join("annotations");
+    std::fs::create_dir_all(&annotations).unwrap();
+    let mut slides = Vec::new();
+    for (name, seed) in [("s1", "1"), ("s2", "2")] {
+        let slide = root.join(format!("{name}.tiff"));
+        let s = slide.to_str().unwrap().to_string();
+        exahealth(&[
+            "slide", "synth", &s, "--width", "512", "--height", "384", "--tile", "128", "--seed",
+            seed,
+        ]);
+        std::fs::write(annotations.join(format!("{name}.geojson")), geojson).unwrap();
+        slides.push(s);
+    }
+    let tiles = root.join("tiles");
+    let mut args = vec!["slide", "tile"];
+    args.extend(slides.iter().map(String::as_str));
+    let (a, t) = (annotations.to_str().unwrap(), tiles.to_str().unwrap());
+    args.extend([
+        "--level",
+        "0",
+        "--size",
+        "64",
+        "--min-tissue",
+        "0",
+        "--annotations",
+        a,
+        "--out",
+        t,
+    ]);
+    exahealth(&args);
+
+    std::fs::write(
+        root.join("run.toml"),
+        "model = \"small-cnn\"\nimage_size = 32\noutput = \"model\"\n[plans]\nfolder = \"tiles\"\ntraining = [\"s1\"]\nvalidation = [\"s2\"]\n[train]\nepochs = 2\nbatch_size = 16\n",
+    )
+    .unwrap();
+    let config = root.join("run.toml");
+    exahealth(&["train", "--config", config.to_str().unwrap()]);
+    let model = root.join("model");
+    let spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(model.join("model.json")).unwrap()).unwrap();
+    assert_eq!(spec["classes"], serde_json::json!(["background", "Tumor"]));
+    let card: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(model.join("model_card.json")).unwrap()).unwrap();
+    // 8 x 6 patches of 64 per slide.
+    assert_eq!(card["training_data"]["samples"]["training"], 48);
+    assert_eq!(card["training_data"]["samples"]["validation"], 48);
+    // plan.json and patches.csv of both slides.
+    assert_eq!(card["training_data"]["fingerprint"]["files"], 4);
+    let history = std::fs::read_to_string(model.join("history.csv")).unwrap();
+    assert_eq!(history.lines().count(), 3, "{history}");
+
+    // Both `data` and `[plans]`, or neither, is an error that says so.
+    std::fs::write(root.join("both.toml"), "data = \"x.yml\"\nmodel = \"small-cnn\"\noutput = \"m\"\n[plans]\nfolder = \"tiles\"\ntraining = [\"s1\"]\nvalidation = [\"s2\"]\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_exahealth"))
+        .args([
+            "train",
+            "--config",
+            root.join("both.toml").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("either `data`"));
+    // A slide stem without a plan names the folder it looked in.
+    std::fs::write(root.join("missing.toml"), "model = \"small-cnn\"\noutput = \"m\"\n[plans]\nfolder = \"tiles\"\ntraining = [\"s9\"]\nvalidation = [\"s2\"]\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_exahealth"))
+        .args([
+            "train",
+            "--config",
+            root.join("missing.toml").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("s9"));
+}
