@@ -102,6 +102,17 @@ fn resize_keeps_flat_images_flat_and_defers_lanczos() {
     assert!(resize_u8(&src, (8, 8, 1), (4, 4), Interpolation::Lanczos4)
         .unwrap()
         .is_none());
+    // Heavy non-integer area shrinks go to the float path; a 4096-pixel
+    // block is too many for 16-bit column sums.
+    let wide = vec![7u8; 1000];
+    assert!(resize_u8(&wide, (1, 1000, 1), (1, 7), Interpolation::Area)
+        .unwrap()
+        .is_none());
+    assert!(
+        resize_u8(&wide[..512], (1, 512, 1), (1, 1), Interpolation::Area)
+            .unwrap()
+            .is_none()
+    );
     assert!(resize_u8(&src, (8, 8, 1), (0, 4), Interpolation::Linear).is_err());
     assert!(resize_u8(&src[..10], (8, 8, 1), (4, 4), Interpolation::Linear).is_err());
 }
@@ -112,7 +123,8 @@ fn gaussian_matches_the_float_path_for_every_border() {
         (41, 57, 3, 1.0, 1.0),
         (30, 20, 1, 2.5, 0.7),
         (16, 100, 4, 3.0, 3.0),
-        (5, 4, 3, 1.5, 1.5), // kernel wider than the image
+        (60, 70, 3, 4.0, 0.3), // the widest kernel the 8-bit path takes
+        (5, 4, 3, 1.5, 1.5),   // kernel wider than the image
     ]
     .iter()
     .enumerate()
@@ -126,7 +138,9 @@ fn gaussian_matches_the_float_path_for_every_border() {
             Border::Wrap,
             Border::Constant(77.0),
         ] {
-            let fixed = gaussian_blur_u8(&src, (h, w, c), sx, sy, border);
+            let fixed = gaussian_blur_u8(&src, (h, w, c), sx, sy, border)
+                .unwrap()
+                .expect("sigma within the 8-bit path's range");
             let float = gaussian_blur(&reference, sx, sy, border);
             let d = max_diff(&fixed, &float);
             assert!(
@@ -135,11 +149,19 @@ fn gaussian_matches_the_float_path_for_every_border() {
             );
         }
     }
-    let flat = vec![9u8; 20 * 20 * 3];
-    assert_eq!(
-        gaussian_blur_u8(&flat, (20, 20, 3), 2.0, 2.0, Border::Reflect101),
-        flat
+    for v in [9u8, 255] {
+        let flat = vec![v; 20 * 20 * 3];
+        let out = gaussian_blur_u8(&flat, (20, 20, 3), 4.0, 4.0, Border::Reflect101);
+        assert_eq!(out.unwrap().unwrap(), flat, "a flat {v} image changed");
+    }
+    // Wider kernels would lose their tails in 8-bit weights: float path.
+    let src = test_image(8, 8, 1, 3);
+    assert!(
+        gaussian_blur_u8(&src, (8, 8, 1), 10.0, 1.0, Border::Reflect101)
+            .unwrap()
+            .is_none()
     );
+    assert!(gaussian_blur_u8(&src[..5], (8, 8, 1), 1.0, 1.0, Border::Reflect101).is_err());
 }
 
 #[test]
@@ -169,10 +191,26 @@ fn rgb_image(h: usize, w: usize, seed: u64) -> Image {
 #[test]
 fn image_wrappers_take_the_8_bit_path_and_keep_metadata() {
     let img = rgb_image(64, 48, 3);
-    let small = resize_image(&img, 24, 32, Interpolation::Linear).unwrap();
-    assert!(matches!(small.data(), ImageData::U8(_)));
-    assert_eq!(small.dims(), vec![3, 24, 32]);
+    let small = resize_image(&img, 24, 37, Interpolation::Linear).unwrap();
+    assert_eq!(small.dims(), vec![3, 24, 37]);
     assert_eq!(small.color(), ColorType::Rgb);
+    // The wrappers' samples are exactly the 8-bit kernels' (the float path
+    // rounds differently, so equality shows which path ran).
+    let (bytes, dims) = img.hwc_u8_slice().unwrap();
+    let direct = resize_u8(bytes, dims, (37, 24), Interpolation::Linear)
+        .unwrap()
+        .unwrap();
+    assert_eq!(small.hwc_u8_slice().unwrap().0, &direct[..]);
+    let blurred = exahealth_image::ops::filter::gaussian_blur_image(&img, 1.5, 1.5).unwrap();
+    let direct = gaussian_blur_u8(bytes, dims, 1.5, 1.5, Border::Reflect101)
+        .unwrap()
+        .unwrap();
+    assert_eq!(blurred.hwc_u8_slice().unwrap().0, &direct[..]);
+    let gray = color::convert_color(&img, ColorType::Gray).unwrap();
+    assert_eq!(
+        gray.hwc_u8_slice().unwrap().0,
+        &rgb_to_gray_u8(bytes, 3).unwrap()[..]
+    );
 
     let (t, mask) = otsu_image(&img).unwrap();
     assert_eq!(mask.color(), ColorType::Gray);

@@ -555,3 +555,18 @@ fn flips_return_row_major_buffers() {
     // First pixel of the mirrored first row is the last pixel of the original's.
     assert_eq!(&bytes[..3], &[18, 19, 20]);
 }
+
+#[test]
+fn warps_give_the_border_value_at_non_finite_coordinates() {
+    let a = random_array(4, 4, 1, 3);
+    let mut mx = Array2::from_shape_fn((4, 4), |(_, x)| x as f32 + 0.5);
+    let my = Array2::from_shape_fn((4, 4), |(y, _)| y as f32);
+    mx[[1, 1]] = f32::NAN;
+    mx[[2, 2]] = f32::INFINITY;
+    for interp in [Interpolation::Nearest, Interpolation::Linear] {
+        let r = remap(&a, &mx, &my, interp, Border::Constant(5.0)).unwrap();
+        assert_eq!(r[[1, 1, 0]], 5.0, "{interp:?} at NaN");
+        assert_eq!(r[[2, 2, 0]], 5.0, "{interp:?} at infinity");
+        assert!(r.iter().all(|v| v.is_finite()));
+    }
+}

@@ -41,15 +41,26 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Removes temporaries of earlier writes of `name` that were killed before
 /// their rename (`kill -9`, power cut): they are never read, only clutter.
-/// One process writes a given file at a time, so every other temporary of
-/// that name is an orphan.
+/// A temporary whose writer (the process id in its name) still runs is
+/// left alone; where that cannot be told (no `/proc`), none is removed.
 fn remove_orphans(dir: &Path, name: &str) {
     let prefix = format!(".{name}.tmp-");
+    let proc_fs = Path::new("/proc/self");
+    if !proc_fs.exists() {
+        return;
+    }
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = file_name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let alive = pid
+            .parse::<u32>()
+            .is_ok_and(|p| Path::new("/proc").join(p.to_string()).exists());
+        if !alive {
             if let Err(e) = fs::remove_file(entry.path()) {
                 tracing::warn!("cannot remove {}: {e}", entry.path().display());
             }
@@ -76,14 +87,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("w.safetensors");
         // What a writer killed before its rename leaves behind.
-        fs::write(dir.path().join(".w.safetensors.tmp-12345"), b"torn").unwrap();
-        fs::write(dir.path().join(".other.tmp-12345"), b"not ours").unwrap();
+        // A pid no process has (beyond Linux's pid_max), and pid 1 (init,
+        // always running) as a writer still at work.
+        fs::write(dir.path().join(".w.safetensors.tmp-4294967295"), b"torn").unwrap();
+        let live = ".w.safetensors.tmp-1".to_string();
+        fs::write(dir.path().join(&live), b"a live writer's").unwrap();
+        fs::write(dir.path().join(".other.tmp-4294967295"), b"not ours").unwrap();
         write_atomic(&p, b"whole").unwrap();
         let mut names: Vec<String> = fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
-        assert_eq!(names, [".other.tmp-12345", "w.safetensors"]);
+        let mut want = vec![
+            ".other.tmp-4294967295".to_string(),
+            live,
+            "w.safetensors".into(),
+        ];
+        want.sort();
+        assert_eq!(names, want);
     }
 }

@@ -58,8 +58,19 @@ pub fn run(model_path: &Path, inputs: &[PathBuf], o: &OnnxOptions<'_>) -> Result
     }
     let (h, w) = match (o.size, dims[2], dims[3]) {
         (Some(s), _, _) => s,
-        (None, Some(h), Some(w)) => (h, w),
+        (None, Some(h), Some(w)) if (1..=16384).contains(&h) && (1..=16384).contains(&w) => (h, w),
+        (None, Some(h), Some(w)) => {
+            bail!("the model declares an input of {h}x{w}; pass --input-size HEIGHTxWIDTH")
+        }
         _ => bail!("the model does not fix its input size: pass --input-size HEIGHTxWIDTH"),
+    };
+    if model.outputs().is_empty() {
+        bail!("the model declares no output");
+    }
+    // Models exported for a fixed batch (often 1) take batches of that size.
+    let batch = match dims[0] {
+        Some(n) if n >= 1 => o.batch.max(1).min(n),
+        _ => o.batch.max(1),
     };
     for (name, v) in [("--mean", o.mean), ("--std", o.std)] {
         if v.len() != 1 && v.len() != 3 {
@@ -70,7 +81,7 @@ pub fn run(model_path: &Path, inputs: &[PathBuf], o: &OnnxOptions<'_>) -> Result
         bail!("--std values must be finite and non-zero");
     }
     let per_channel = |v: &[f32], c: usize| if v.len() == 1 { v[0] } else { v[c] };
-    for chunk in inputs.chunks(o.batch.max(1)) {
+    for chunk in inputs.chunks(batch) {
         let mut x = Array4::<f32>::zeros((chunk.len(), 3, h, w));
         for (n, path) in chunk.iter().enumerate() {
             let img = exahealth_image::io::read(path)
@@ -104,7 +115,17 @@ pub fn run(model_path: &Path, inputs: &[PathBuf], o: &OnnxOptions<'_>) -> Result
         let outputs = model
             .run(&[x.into_dyn()])
             .with_context(|| format!("running {}", model_path.display()))?;
-        let probs = probabilities(&outputs[0])?;
+        let Some(first) = outputs.first() else {
+            bail!("the model returned no output");
+        };
+        let probs = probabilities(first)?;
+        if probs.len() != chunk.len() {
+            bail!(
+                "the model returned {} rows for {} images; try --batch 1",
+                probs.len(),
+                chunk.len()
+            );
+        }
         for (row, path) in probs.iter().zip(chunk) {
             report(path, row, o)?;
         }
@@ -142,6 +163,9 @@ fn probabilities(out: &ArrayD<f32>) -> Result<Vec<Vec<f32>>> {
 }
 
 fn report(path: &Path, p: &[f32], o: &OnnxOptions<'_>) -> Result<()> {
+    if p.is_empty() {
+        bail!("the model's output has no classes");
+    }
     let name = |i: usize| {
         o.classes
             .get(i)

@@ -60,8 +60,9 @@ use crate::progress;
 /// model.json (architecture, classes, input), history.csv/json (per-epoch
 /// metrics), checkpoint/ (for --resume), and at the end curves.png (loss
 /// and metric curves) and model_card.json (architecture, classes, input and
-/// normalisation, SHA-256 of the training data, kept epoch's validation
-/// metrics, seed, timings, versions).
+/// normalisation, SHA-256 of the training data (the YAML and its files; for
+/// [plans], plan.json and patches.csv, which identify each slide by its
+/// quick hash), kept epoch's validation metrics, seed, timings, versions).
 ///
 /// Example: exahealth train --config run.toml
 #[derive(Args)]
@@ -150,7 +151,15 @@ impl ModelSpec {
                 path.display()
             )
         })?;
-        serde_json::from_slice(&text).with_context(|| format!("{}: bad model spec", path.display()))
+        let spec: ModelSpec = serde_json::from_slice(&text)
+            .with_context(|| format!("{}: bad model spec", path.display()))?;
+        if spec.classes.is_empty() || spec.image_size == 0 || spec.channels == 0 {
+            bail!(
+                "{}: the model spec needs classes, an image size and channels",
+                path.display()
+            );
+        }
+        Ok(spec)
     }
 
     /// The model with the folder's weights, in validation mode on the CPU.

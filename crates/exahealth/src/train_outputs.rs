@@ -52,7 +52,9 @@ fn card(run: &FinishedRun<'_>) -> Result<ModelCard> {
         depth: None,
         microns_per_pixel: None,
         // The loaders scale samples to 0..1 by the element type's maximum
-        // (1/255 for 8-bit images) and centre nothing.
+        // and centre nothing: 1/255 for 8-bit images (PNG, JPEG, slides);
+        // the card records that scale, so it is right for those inputs only
+        // (a 16-bit dataset is scaled by 1/65535).
         normalization: Normalization {
             scale: 1.0 / 255.0,
             mean: vec![0.0],

@@ -254,9 +254,11 @@ pub fn filter2d(src: &Array3<f32>, kernel: &Array2<f32>, border: Border) -> Arra
 /// (integer results are rounded and saturated). Border: reflect-101.
 pub fn gaussian_blur_image(img: &Image, sigma_x: f64, sigma_y: f64) -> Result<Image, ImageError> {
     if let Some((bytes, dims)) = super::fixed::image_bytes(img)? {
-        let out =
-            super::fixed::gaussian_blur_u8(&bytes, dims, sigma_x, sigma_y, Border::Reflect101);
-        return super::fixed::bytes_image(img, out, dims);
+        let blurred =
+            super::fixed::gaussian_blur_u8(&bytes, dims, sigma_x, sigma_y, Border::Reflect101)?;
+        if let Some(out) = blurred {
+            return super::fixed::bytes_image(img, out, dims);
+        }
     }
     let a = img.to_hwc_f32()?;
     let out = gaussian_blur(&a, sigma_x, sigma_y, Border::Reflect101);

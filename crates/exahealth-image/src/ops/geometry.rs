@@ -337,6 +337,10 @@ fn sample_inside(
     interp: Interpolation,
     out: &mut [f32],
 ) -> bool {
+    if !(x.is_finite() && y.is_finite()) {
+        // The general path gives such samples the border value.
+        return false;
+    }
     match interp {
         Interpolation::Nearest => {
             let (ix, iy) = (x.round(), y.round());

@@ -1,49 +1,67 @@
 //! 8-bit Gaussian blur. The horizontal pass weighs bytes with 8-bit
 //! weights into 16-bit sums (OpenCV's 8.8 fixed point for 8-bit
-//! Gaussians); the vertical pass multiplies those by 16-bit weights,
-//! keeping the high 16 bits of each product (one vector instruction per
-//! 16 samples), so the sum stays in 8.8. Both loops run over whole
-//! interleaved rows with a constant stride per tap, so they vectorise.
+//! Gaussians); the vertical pass multiplies those by 16-bit weights and
+//! keeps the high 16 bits of each product, so the sum stays in 8.8. Both
+//! loops run over whole interleaved rows with a constant stride per tap, so
+//! they vectorise. Kernels wider than sigma [`MAX_SIGMA`] take the float
+//! path: their tails would round away in 8-bit weights.
 
 use multiversion::multiversion;
 use rayon::prelude::*;
 
 use super::{band_rows, RowWindow};
 use crate::ops::filter::{gaussian_kernel, Border};
+use crate::ImageError;
 
 const H_BITS: u32 = 8;
 const V_BITS: u32 = 16;
 
+/// Largest sigma the 8-bit path takes (25 taps): beyond it the 8-bit
+/// horizontal weights lose too much of the kernel's tails.
+pub const MAX_SIGMA: f64 = 4.0;
+
 /// A non-negative kernel quantised to integers summing exactly to
-/// `1 << bits` (the centre tap absorbs the rounding error).
+/// `1 << bits`, by cumulative rounding (each weight within one unit of its
+/// value, the rounding spread over the kernel).
 fn quantise(k: &[f32], bits: u32) -> Vec<u32> {
-    let one = 1i64 << bits;
-    if k.len() == 1 {
-        return vec![one as u32];
-    }
-    let mut q: Vec<i64> = k
-        .iter()
-        .map(|&v| (f64::from(v) * one as f64).round() as i64)
-        .collect();
-    let err = one - q.iter().sum::<i64>();
-    let mid = q.len() / 2;
-    q[mid] += err;
-    q.iter().map(|&v| v.max(0) as u32).collect()
+    let one = (1u64 << bits) as f64;
+    let total: f64 = k.iter().map(|&v| f64::from(v)).sum();
+    let scale = if total > 0.0 { one / total } else { 0.0 };
+    let (mut run, mut prev) = (0.0f64, 0i64);
+    k.iter()
+        .map(|&v| {
+            run += f64::from(v).max(0.0) * scale;
+            let r = run.round() as i64;
+            let q = (r - prev).max(0);
+            prev = r;
+            q as u32
+        })
+        .collect()
 }
 
 /// Blurs an interleaved 8-bit image (`h` x `w` pixels of `c` channels)
 /// with a Gaussian of standard deviations `sigma_x`, `sigma_y` (pixels;
 /// kernels as [`gaussian_kernel`]), outside pixels from `border`
-/// (`Transparent` acts as `Replicate`, as in the float filter).
+/// (`Transparent` acts as `Replicate`, as in the float filter). `None` when
+/// a sigma exceeds [`MAX_SIGMA`] (use the float path).
 pub fn gaussian_blur_u8(
     src: &[u8],
     (h, w, c): (usize, usize, usize),
     sigma_x: f64,
     sigma_y: f64,
     border: Border,
-) -> Vec<u8> {
-    if h == 0 || w == 0 || c == 0 || src.len() != h * w * c {
-        return src.to_vec();
+) -> Result<Option<Vec<u8>>, ImageError> {
+    if src.len() != h * w * c {
+        return Err(ImageError::Unsupported(format!(
+            "blur: {} bytes do not hold {w}x{h}x{c} samples",
+            src.len()
+        )));
+    }
+    if sigma_x > MAX_SIGMA || sigma_y > MAX_SIGMA {
+        return Ok(None);
+    }
+    if h == 0 || w == 0 || c == 0 {
+        return Ok(Some(Vec::new()));
     }
     let border = match border {
         Border::Transparent => Border::Replicate,
@@ -84,7 +102,7 @@ pub fn gaussian_blur_u8(
                 vertical(&rows, &ky, orow);
             }
         });
-    out
+    Ok(Some(out))
 }
 
 /// The row with `rx` pixels of border on each side.

@@ -29,7 +29,7 @@ mod gaussian;
 mod gray;
 mod resize;
 
-pub use gaussian::gaussian_blur_u8;
+pub use gaussian::{gaussian_blur_u8, MAX_SIGMA};
 pub use gray::{histogram_u8, rgb_to_gray_u8, threshold_u8};
 pub use resize::resize_u8;
 
@@ -40,6 +40,9 @@ pub(crate) type ImageBytes<'a> = (Cow<'a, [u8]>, Hwc);
 /// bytes (borrowed when already stored so), or `None` for other element
 /// types.
 pub(crate) fn image_bytes(img: &Image) -> Result<Option<ImageBytes<'_>>, ImageError> {
+    if img.dtype() != crate::DataType::U8 {
+        return Ok(None);
+    }
     if let Some((s, dims)) = img.hwc_u8_slice() {
         return Ok(Some((Cow::Borrowed(s), dims)));
     }

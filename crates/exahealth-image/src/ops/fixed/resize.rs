@@ -30,16 +30,26 @@ impl Taps {
         let mut index = Vec::with_capacity(taps.len() * n);
         let mut weight = Vec::with_capacity(taps.len() * n);
         for t in taps {
-            let mut w: Vec<i32> = t
+            // Cumulative rounding: each weight is the step between rounded
+            // running sums, so the weights sum to exactly `ONE` (a flat
+            // image stays flat) and each is within one unit of its value.
+            let total: f64 = t.iter().map(|&(_, v)| f64::from(v)).sum();
+            let scale = if total != 0.0 {
+                f64::from(ONE) / total
+            } else {
+                0.0
+            };
+            let (mut run, mut prev) = (0.0f64, 0i32);
+            let w: Vec<i32> = t
                 .iter()
-                .map(|&(_, v)| (v * ONE as f32).round() as i32)
+                .map(|&(_, v)| {
+                    run += f64::from(v) * scale;
+                    let r = run.round() as i32;
+                    let q = r - prev;
+                    prev = r;
+                    q
+                })
                 .collect();
-            // Rounding may leave the sum off by a few units; the largest
-            // weight absorbs it so a flat image stays exactly flat.
-            let err = ONE - w.iter().sum::<i32>();
-            if let Some(k) = (0..w.len()).max_by_key(|&k| w[k].abs()) {
-                w[k] += err;
-            }
             let first = t.first().map_or(0, |p| p.0);
             for k in 0..n {
                 index.push(t.get(k).map_or(first, |p| p.0));
@@ -50,11 +60,17 @@ impl Taps {
     }
 }
 
+/// Most taps per output sample the fixed-point path takes: with 11-bit
+/// weights, more (an area shrink by more than about 8x along an axis)
+/// would round small weights away; such shrinks take the float path.
+const MAX_TAPS: usize = 9;
+
 /// Resizes an interleaved 8-bit image (`h` x `w` pixels of `c` channels)
 /// to `out_h` x `out_w`. Nearest, linear, area and cubic follow OpenCV's
-/// conventions (as [`crate::ops::geometry::resize`] does); `None` for
-/// Lanczos-4, whose overshoot does not fit the fixed-point range (use the
-/// float path).
+/// conventions (as [`crate::ops::geometry::resize`] does); `None` where
+/// the float path must do it: Lanczos-4 (its overshoot does not fit the
+/// fixed-point range) and area shrinks by more than 8x along an axis that
+/// are not whole blocks of at most 256 pixels.
 pub fn resize_u8(
     src: &[u8],
     (h, w, c): (usize, usize, usize),
@@ -85,6 +101,8 @@ pub fn resize_u8(
             (Some(fy), Some(fx)) if fx * fy <= 256 => {
                 box_average(src, (h, w, c), (out_h, out_w), (fy, fx))
             }
+            // Heavy non-integer (or > 256-pixel block) shrinks: float path.
+            _ if h > (MAX_TAPS - 1) * out_h || w > (MAX_TAPS - 1) * out_w => return Ok(None),
             _ => separable(src, (h, w, c), (out_h, out_w), interp),
         },
         _ => separable(src, (h, w, c), (out_h, out_w), interp),
