@@ -236,7 +236,7 @@ fn separable(
                         .map(|&i| &src[i * in_row..(i + 1) * in_row])
                         .collect();
                     blend_rows(&rows, &ty.weight[y * ty.n..(y + 1) * ty.n], &mut vrow);
-                    horizontal_to_bytes(&vrow, c, tx.n, &x_offsets, &tx.weight, orow);
+                    horizontal_to_bytes(&vrow, (c, tx.n), &x_offsets, &tx.weight, orow);
                 }
             });
         return out;
@@ -254,10 +254,9 @@ fn separable(
                     idx.iter().copied().max().unwrap_or(0),
                 );
                 window.advance(lo, hi, |sy, hrow| {
-                    horizontal(
+                    horizontal_from_bytes(
                         &src[sy * in_row..(sy + 1) * in_row],
-                        c,
-                        tx.n,
+                        (c, tx.n),
                         &x_offsets,
                         &tx.weight,
                         hrow,
@@ -288,66 +287,6 @@ fn blend_rows(rows: &[&[u8]], weights: &[i32], out: &mut [i32]) {
         }
         for (o, &v) in out.iter_mut().zip(row.iter()) {
             *o = o.wrapping_add(wk.wrapping_mul(i32::from(v)));
-        }
-    }
-}
-
-/// One vertically blended (`ONE`-scaled) row resized horizontally and
-/// rounded to bytes.
-#[multiversion(targets = "simd")]
-fn horizontal_to_bytes(
-    vrow: &[i32],
-    c: usize,
-    n: usize,
-    offsets: &[usize],
-    weights: &[i32],
-    out: &mut [u8],
-) {
-    macro_rules! fixed {
-        ($c:literal, $n:literal) => {{
-            for ((o, offs), wts) in out
-                .chunks_exact_mut($c)
-                .zip(offsets.chunks_exact($n))
-                .zip(weights.chunks_exact($n))
-            {
-                let mut acc = [0i32; $c];
-                for k in 0..$n {
-                    let px: &[i32; $c] = match vrow[offs[k]..offs[k] + $c].try_into() {
-                        Ok(p) => p,
-                        Err(_) => continue,
-                    };
-                    for ch in 0..$c {
-                        acc[ch] = acc[ch].wrapping_add(wts[k].wrapping_mul(px[ch]));
-                    }
-                }
-                for ch in 0..$c {
-                    o[ch] = to_byte(acc[ch]);
-                }
-            }
-        }};
-    }
-    match (c, n) {
-        (3, 2) => fixed!(3, 2),
-        (3, 3) => fixed!(3, 3),
-        (3, 4) => fixed!(3, 4),
-        (1, 2) => fixed!(1, 2),
-        (1, 4) => fixed!(1, 4),
-        (4, 2) => fixed!(4, 2),
-        (4, 4) => fixed!(4, 4),
-        _ => {
-            for ((o, offs), wts) in out
-                .chunks_exact_mut(c)
-                .zip(offsets.chunks_exact(n))
-                .zip(weights.chunks_exact(n))
-            {
-                for (ch, ov) in o.iter_mut().enumerate() {
-                    let mut acc = 0i32;
-                    for (&off, &wk) in offs.iter().zip(wts) {
-                        acc = acc.wrapping_add(wk.wrapping_mul(vrow[off + ch]));
-                    }
-                    *ov = to_byte(acc);
-                }
-            }
         }
     }
 }
@@ -383,55 +322,95 @@ fn to_byte(v: i32) -> u8 {
     (v.wrapping_add(HALF) >> SHIFT).max(0).min(255) as u8
 }
 
-/// One source row resized horizontally into `ONE`-scaled 32-bit samples.
-#[multiversion(targets = "simd")]
-fn horizontal(
-    srow: &[u8],
-    c: usize,
-    n: usize,
+/// One row resized horizontally: `out` pixel `x` channel `ch` is
+/// `store(sum_k weights[x n + k] * load(src[offsets[x n + k] + ch]))`. The
+/// horizontal-first path loads bytes and stores `ONE`-scaled sums; the
+/// vertical-first path loads those sums and stores rounded bytes. Inlined
+/// into its callers, which are compiled per instruction set.
+#[inline(always)]
+fn horizontal<I: Copy, O: Copy>(
+    src: &[I],
+    (c, n): (usize, usize),
     offsets: &[usize],
     weights: &[i32],
-    out: &mut [i32],
+    out: &mut [O],
+    load: impl Fn(I) -> i32 + Copy,
+    store: impl Fn(i32) -> O + Copy,
 ) {
     // Fixed channel and tap counts let the compiler unroll the inner loops.
-    macro_rules! fixed {
-        ($c:literal, $n:literal) => {{
-            for ((o, offs), wts) in out
-                .chunks_exact_mut($c)
-                .zip(offsets.chunks_exact($n))
-                .zip(weights.chunks_exact($n))
-            {
-                let mut acc = [0i32; $c];
-                for k in 0..$n {
-                    let px = &srow[offs[k]..offs[k] + $c];
-                    for ch in 0..$c {
-                        acc[ch] = acc[ch].wrapping_add(wts[k].wrapping_mul(i32::from(px[ch])));
-                    }
-                }
-                o.copy_from_slice(&acc);
-            }
-        }};
-    }
     match (c, n) {
-        (3, 2) => fixed!(3, 2),
-        (3, 4) => fixed!(3, 4),
-        (1, 2) => fixed!(1, 2),
-        (1, 4) => fixed!(1, 4),
-        (4, 2) => fixed!(4, 2),
-        (4, 4) => fixed!(4, 4),
+        (3, 2) => gather::<3, 2, I, O>(src, offsets, weights, out, load, store),
+        (3, 3) => gather::<3, 3, I, O>(src, offsets, weights, out, load, store),
+        (3, 4) => gather::<3, 4, I, O>(src, offsets, weights, out, load, store),
+        (1, 2) => gather::<1, 2, I, O>(src, offsets, weights, out, load, store),
+        (1, 4) => gather::<1, 4, I, O>(src, offsets, weights, out, load, store),
+        (4, 2) => gather::<4, 2, I, O>(src, offsets, weights, out, load, store),
+        (4, 4) => gather::<4, 4, I, O>(src, offsets, weights, out, load, store),
         _ => {
             for ((o, offs), wts) in out
                 .chunks_exact_mut(c)
                 .zip(offsets.chunks_exact(n))
                 .zip(weights.chunks_exact(n))
             {
-                o.fill(0);
-                for (&off, &wk) in offs.iter().zip(wts) {
-                    for (a, &v) in o.iter_mut().zip(&srow[off..off + c]) {
-                        *a = a.wrapping_add(wk.wrapping_mul(i32::from(v)));
+                for (ch, ov) in o.iter_mut().enumerate() {
+                    let mut acc = 0i32;
+                    for (&off, &wk) in offs.iter().zip(wts) {
+                        acc = acc.wrapping_add(wk.wrapping_mul(load(src[off + ch])));
                     }
+                    *ov = store(acc);
                 }
             }
         }
     }
+}
+
+#[inline(always)]
+fn gather<const C: usize, const N: usize, I: Copy, O: Copy>(
+    src: &[I],
+    offsets: &[usize],
+    weights: &[i32],
+    out: &mut [O],
+    load: impl Fn(I) -> i32,
+    store: impl Fn(i32) -> O,
+) {
+    for ((o, offs), wts) in out
+        .chunks_exact_mut(C)
+        .zip(offsets.chunks_exact(N))
+        .zip(weights.chunks_exact(N))
+    {
+        let mut acc = [0i32; C];
+        for k in 0..N {
+            let px = &src[offs[k]..offs[k] + C];
+            for ch in 0..C {
+                acc[ch] = acc[ch].wrapping_add(wts[k].wrapping_mul(load(px[ch])));
+            }
+        }
+        for ch in 0..C {
+            o[ch] = store(acc[ch]);
+        }
+    }
+}
+
+/// [`horizontal`] from bytes to `ONE`-scaled sums (horizontal-first path).
+#[multiversion(targets = "simd")]
+fn horizontal_from_bytes(
+    srow: &[u8],
+    cn: (usize, usize),
+    offsets: &[usize],
+    weights: &[i32],
+    out: &mut [i32],
+) {
+    horizontal(srow, cn, offsets, weights, out, i32::from, |v| v);
+}
+
+/// [`horizontal`] from `ONE`-scaled sums to rounded bytes (vertical-first path).
+#[multiversion(targets = "simd")]
+fn horizontal_to_bytes(
+    vrow: &[i32],
+    cn: (usize, usize),
+    offsets: &[usize],
+    weights: &[i32],
+    out: &mut [u8],
+) {
+    horizontal(vrow, cn, offsets, weights, out, |v| v, to_byte);
 }
