@@ -676,3 +676,25 @@ fn dicom_samples_load_through_exahealth_image() {
     assert_eq!(s.image[[64, 64, 0]], direct[[64, 64, 0]] / scale);
     assert!(s.image.iter().any(|&v| v != s.image[[0, 0, 0]]), "not flat");
 }
+
+#[test]
+fn pixel_max_follows_the_element_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let eight = dir.path().join("eight.png");
+    write_png(&eight, 2, 2, png::ColorType::Grayscale, &[0, 64, 128, 255]);
+    assert_eq!(exahealth_data::loader::pixel_max(&eight).unwrap(), 255.0);
+    let sixteen = dir.path().join("sixteen.png");
+    let f = std::fs::File::create(&sixteen).unwrap();
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(f), 2, 1);
+    enc.set_color(png::ColorType::Grayscale);
+    enc.set_depth(png::BitDepth::Sixteen);
+    enc.write_header()
+        .unwrap()
+        .write_image_data(&[0x12, 0x34, 0xff, 0xff])
+        .unwrap();
+    assert_eq!(
+        exahealth_data::loader::pixel_max(&sixteen).unwrap(),
+        65535.0
+    );
+    assert!(exahealth_data::loader::pixel_max(&dir.path().join("missing.png")).is_err());
+}

@@ -35,6 +35,9 @@ pub type Batches = Box<dyn BatchSource + Send + Sync>;
 /// What the model card says about the data.
 pub struct CardData {
     pub source: String,
+    /// The factor samples are multiplied by to reach 0..1 (1/255 for
+    /// 8-bit images, 1/65535 for 16-bit ones).
+    pub scale: f32,
     /// Files fingerprinted (relative paths are taken against `root`).
     pub root: PathBuf,
     pub files: Vec<PathBuf>,
@@ -95,6 +98,20 @@ pub fn from_yaml(
         train = train.with_augmentation(t, seed);
     }
     let valid = source(splits[1])?;
+    // Every image of a dataset is assumed to share the first training
+    // image's element type, as the loader's scaling does per image.
+    let scale = match dataset
+        .split_indices(splits[0])
+        .and_then(|i| i.first())
+        .and_then(|&i| dataset.samples[i].location.first())
+    {
+        Some(loc) => {
+            let path = dataset.resolve(loc);
+            1.0 / exahealth_data::loader::pixel_max(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?
+        }
+        None => 1.0 / 255.0,
+    };
     let samples = splits
         .iter()
         .filter_map(|s| {
@@ -109,6 +126,7 @@ pub fn from_yaml(
         valid: Box::new(valid),
         card: CardData {
             source: file.display().to_string(),
+            scale,
             root: dataset.base_dir.clone(),
             files: dataset_files(&dataset, file),
             samples,
@@ -214,6 +232,8 @@ pub fn from_plans(
         valid: Box::new(valid),
         card: CardData {
             source: folder.display().to_string(),
+            // Slide patches are 8-bit RGB.
+            scale: 1.0 / 255.0,
             root: folder,
             files,
             samples,

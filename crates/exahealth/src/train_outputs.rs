@@ -52,11 +52,9 @@ fn card(run: &FinishedRun<'_>) -> Result<ModelCard> {
         depth: None,
         microns_per_pixel: None,
         // The loaders scale samples to 0..1 by the element type's maximum
-        // and centre nothing: 1/255 for 8-bit images (PNG, JPEG, slides);
-        // the card records that scale, so it is right for those inputs only
-        // (a 16-bit dataset is scaled by 1/65535).
+        // (the data's `scale`) and centre nothing.
         normalization: Normalization {
-            scale: 1.0 / 255.0,
+            scale: run.data.scale,
             mean: vec![0.0],
             std: vec![1.0],
         },

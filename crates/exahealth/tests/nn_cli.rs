@@ -88,6 +88,9 @@ fn train_eval_predict_on_a_generated_dataset() {
     assert!(card["architecture"]["parameters"].as_u64().unwrap() > 1000);
     assert_eq!(card["classes"], serde_json::json!(["dark", "bright"]));
     assert_eq!(card["input"]["height"], 32);
+    // 8-bit PNGs: the loader divides by 255.
+    let scale = card["input"]["normalization"]["scale"].as_f64().unwrap();
+    assert!((scale - 1.0 / 255.0).abs() < 1e-9, "{scale}");
     assert_eq!(card["epochs"], 4);
     let data_hash = card["training_data"]["fingerprint"]["sha256"]
         .as_str()

@@ -19,6 +19,13 @@ pub(crate) struct Decoded {
     pub max_value: f32,
 }
 
+/// The value the loader divides `path`'s samples by to bring them to 0..1:
+/// 255 for 8-bit images, 65535 for 16-bit ones, 1 for other types (kept as
+/// stored). What a model card records as the input scale.
+pub fn pixel_max(path: &Path) -> Result<f32, LoaderError> {
+    Ok(read_image(path)?.max_value)
+}
+
 pub(crate) fn read_image(path: &Path) -> Result<Decoded, LoaderError> {
     let io = |source| LoaderError::Io {
         path: path.to_path_buf(),

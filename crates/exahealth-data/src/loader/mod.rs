@@ -41,6 +41,7 @@ mod source;
 
 pub use augment::{flip_rotate_jitter, SampleRng, Transform, TransformError};
 pub use dataset_source::{DatasetSource, ImageOptions, LabelMode};
+pub use decode::pixel_max;
 pub use ecvl::ecvl_transform;
 pub use engine::{sample_rng, Epoch, Loader, LoaderConfig};
 pub use error::LoaderError;
