@@ -63,7 +63,7 @@ enum Command {
     Bench(bench::BenchCommand),
     // No doc here: TrainArgs' own doc (with a run-file example) is the help.
     Train(train::TrainArgs),
-    /// Classify images with a trained model folder.
+    // No doc here: PredictArgs' own doc (its three modes, examples) is the help.
     Predict(predict::PredictArgs),
     /// Score a trained model folder on a dataset split.
     Eval(eval::EvalArgs),

@@ -41,6 +41,7 @@ use crate::train::{ModelSpec, Task};
 ///   exahealth predict --model runs/first --plans tiles --out predictions slides/*.svs
 ///   exahealth predict --model cls.onnx --input-size 48x192 --mean 0.5 --std 0.5 --classes 0,180 word.png
 #[derive(Args)]
+#[command(verbatim_doc_comment)]
 pub struct PredictArgs {
     /// Model folder written by `exahealth train`, or an .onnx file.
     #[arg(long)]
