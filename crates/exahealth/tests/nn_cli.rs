@@ -17,6 +17,16 @@ fn exahealth(args: &[&str]) -> Output {
     out
 }
 
+/// Runs exahealth expecting it to fail; returns its stderr.
+fn exahealth_fails(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_exahealth"))
+        .args(args)
+        .output()
+        .expect("run exahealth");
+    assert!(!out.status.success(), "exahealth {args:?} succeeded");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 fn write_png(path: &Path, value: u8, noise_seed: u32) {
     let (w, h) = (24u32, 24u32);
     let mut data = Vec::with_capacity((w * h * 3) as usize);
@@ -218,13 +228,17 @@ fn train_eval_predict_on_a_generated_dataset() {
     assert_eq!(&overlay[1..4], b"PNG");
     assert!(preds.join("synthetic/summary.json").is_file());
     // A slide without a plan is an error that says how to make one.
-    let missing = Command::new(env!("CARGO_BIN_EXE_exahealth"))
-        .args(["predict", "--model", model.to_str().unwrap(), "--plans", t])
-        .arg(root.join("other.tiff"))
-        .output()
-        .unwrap();
-    assert!(!missing.status.success());
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("exahealth slide tile"));
+    let other = root.join("other.tiff");
+    let m = model.to_str().unwrap();
+    let err = exahealth_fails(&[
+        "predict",
+        "--model",
+        m,
+        "--plans",
+        t,
+        other.to_str().unwrap(),
+    ]);
+    assert!(err.contains("exahealth slide tile"));
 
     // Resuming a finished run trains nothing more and keeps the log.
     exahealth(&["train", "--config", config.to_str().unwrap(), "--resume"]);
@@ -315,12 +329,7 @@ fn training_with_the_help_augmentation_example() {
         run("SequentialAugmentationContainer\n    AugSpin p=1\nend"),
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_exahealth"))
-        .args(["train", "--config", root.join("bad.toml").to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = exahealth_fails(&["train", "--config", root.join("bad.toml").to_str().unwrap()]);
     assert!(
         err.contains("bad.toml") && err.contains("augmentations"),
         "{err}"
@@ -389,26 +398,18 @@ fn training_on_slide_patches_from_patch_plans() {
 
     // Both `data` and `[plans]`, or neither, is an error that says so.
     std::fs::write(root.join("both.toml"), "data = \"x.yml\"\nmodel = \"small-cnn\"\noutput = \"m\"\n[plans]\nfolder = \"tiles\"\ntraining = [\"s1\"]\nvalidation = [\"s2\"]\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_exahealth"))
-        .args([
-            "train",
-            "--config",
-            root.join("both.toml").to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("either `data`"));
+    let err = exahealth_fails(&[
+        "train",
+        "--config",
+        root.join("both.toml").to_str().unwrap(),
+    ]);
+    assert!(err.contains("either `data`"));
     // A slide stem without a plan names the folder it looked in.
     std::fs::write(root.join("missing.toml"), "model = \"small-cnn\"\noutput = \"m\"\n[plans]\nfolder = \"tiles\"\ntraining = [\"s9\"]\nvalidation = [\"s2\"]\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_exahealth"))
-        .args([
-            "train",
-            "--config",
-            root.join("missing.toml").to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("s9"));
+    let err = exahealth_fails(&[
+        "train",
+        "--config",
+        root.join("missing.toml").to_str().unwrap(),
+    ]);
+    assert!(err.contains("s9"));
 }
