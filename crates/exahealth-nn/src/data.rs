@@ -87,6 +87,12 @@ pub trait BatchSource {
         let _ = epoch;
         self.batch(indices)
     }
+    /// The batch size an evaluation pass should use when `requested` is
+    /// asked for: sources whose batches would lose part of a sample (MIL
+    /// bags of unequal size cut to a common size) return 1.
+    fn evaluation_batch_size(&self, requested: usize) -> usize {
+        requested
+    }
 }
 
 /// A dataset held in memory: inputs with the sample axis first.

@@ -11,6 +11,9 @@
 //! - [`bench`]: training and inference throughput on random input.
 //! - [`data`]: `ndarray` batches in, tensors out; [`sources`] adapts
 //!   exahealth-data's dataset and patch-plan sources.
+//! - [`features`] and [`bags`]: per-slide patch embeddings (computed through
+//!   a patch plan, stored as safetensors) and the bags of them that
+//!   attention MIL trains on with slide-level labels.
 //! - [`wsi`]: whole-slide prediction through a patch plan: score table,
 //!   pyramidal TIFF heatmap, thumbnail overlay, slide-level scores.
 //! - [`metrics`]: accuracy, balanced accuracy, precision/recall/F1, ROC AUC,
@@ -29,10 +32,12 @@
 //! GPU backends are the `cuda` and `wgpu` cargo features.
 
 pub mod atomic;
+pub mod bags;
 pub mod bench;
 pub mod card;
 pub mod data;
 mod error;
+pub mod features;
 pub mod infer;
 pub mod loss;
 pub mod metrics;

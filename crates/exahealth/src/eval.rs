@@ -37,6 +37,11 @@ pub struct EvalArgs {
 
 pub fn run(args: EvalArgs) -> Result<()> {
     let spec = ModelSpec::read(&args.model)?;
+    if spec.task == Task::Mil {
+        anyhow::bail!(
+            "eval scores image models on a DeepHealth dataset; a MIL model reports its validation metrics in history.csv and model_card.json, and `exahealth predict --bags` classifies slides"
+        );
+    }
     let model = spec.load(&args.model)?;
     let dataset =
         read_dataset(&args.data).with_context(|| format!("cannot read {}", args.data.display()))?;

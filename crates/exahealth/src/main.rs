@@ -7,15 +7,18 @@ mod bench_image;
 mod bench_loader;
 mod dataset;
 mod demo;
+mod embed;
 mod eval;
 mod image;
 mod predict;
+mod predict_bags;
 mod predict_onnx;
 mod predict_slides;
 mod progress;
 mod reports;
 mod slide;
 mod train;
+mod train_bags;
 mod train_data;
 mod train_outputs;
 
@@ -63,6 +66,8 @@ enum Command {
     Bench(bench::BenchCommand),
     // No doc here: TrainArgs' own doc (with a run-file example) is the help.
     Train(train::TrainArgs),
+    // No doc here: EmbedArgs' own doc (extractors, outputs, examples) is the help.
+    Embed(embed::EmbedArgs),
     // No doc here: PredictArgs' own doc (its three modes, examples) is the help.
     Predict(predict::PredictArgs),
     /// Score a trained model folder on a dataset split.
@@ -83,6 +88,7 @@ fn main() -> std::process::ExitCode {
         Command::Reports(c) => reports::run(c),
         Command::Bench(c) => bench::run(c),
         Command::Train(a) => train::run(a),
+        Command::Embed(a) => embed::run(a),
         Command::Predict(a) => predict::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Image(c) => image::run(c),

@@ -12,10 +12,11 @@ use exahealth_nn::train::argmax;
 
 use crate::train::{ModelSpec, Task};
 
-/// Predict with a trained model: classes of images, or whole slides
-/// through their patch plans. Also runs ONNX classifiers.
+/// Predict with a trained model: classes of images, whole slides through
+/// their patch plans, or slides from their patch embeddings with a MIL
+/// model. Also runs ONNX classifiers.
 ///
-/// Three modes, picked by the arguments:
+/// Four modes, picked by the arguments:
 ///
 ///   Images (PNG, JPEG, TIFF, DICOM, ...) with a model folder from
 ///   `exahealth train`: images are resized to the model's input size; one
@@ -30,6 +31,15 @@ use crate::train::{ModelSpec, Task};
 ///   the thumbnail) and summary.json (per class: max and mean probability,
 ///   share of patches predicted).
 ///
+///   Slides with a MIL model (task = "mil"), with --bags (the --out folder
+///   of `exahealth embed`, made with the extractor the model was trained
+///   on): one line per slide (name, class, probability), or JSON with
+///   every class's probability and the ten most attended patches; the
+///   inputs are slide names (default: every slide of --bags).
+///   OUT/<slide>/ receives attention.csv (each patch's attention weight),
+///   summary.json, and heatmap.tiff and overlay.png of the attention
+///   (scaled to its maximum) when the slide file is still where it was.
+///
 ///   Images with an ONNX classifier (--model ends in .onnx, NCHW input, RGB):
 ///   pixels become (value / 255 - mean) / std per channel at --input-size
 ///   (default: the size the model declares); outputs that are not already
@@ -39,6 +49,8 @@ use crate::train::{ModelSpec, Task};
 ///   exahealth predict --model runs/first patch1.png patch2.png --json
 ///   exahealth slide tile slides/*.svs --mpp 0.5 --size 64 --out tiles
 ///   exahealth predict --model runs/first --plans tiles --out predictions slides/*.svs
+///   exahealth embed --model resnet18.pth --plans tiles --out features
+///   exahealth predict --model runs/mil --bags features --out predictions
 ///   exahealth predict --model cls.onnx --input-size 48x192 --mean 0.5 --std 0.5 --classes 0,180 word.png
 #[derive(Args)]
 #[command(verbatim_doc_comment)]
@@ -46,8 +58,7 @@ pub struct PredictArgs {
     /// Model folder written by `exahealth train`, or an .onnx file.
     #[arg(long)]
     pub model: PathBuf,
-    /// Images to classify, or slides with --plans.
-    #[arg(required = true)]
+    /// Images to classify, slides with --plans, slide names with --bags.
     pub inputs: Vec<PathBuf>,
     /// Images (or patches) per forward pass.
     #[arg(long, default_value_t = 16)]
@@ -59,13 +70,16 @@ pub struct PredictArgs {
     /// as `exahealth slide tile --out` writes it.
     #[arg(long)]
     pub plans: Option<PathBuf>,
-    /// Whole-slide mode: where the per-slide outputs go.
+    /// MIL mode: the folder of patch embeddings (`exahealth embed --out`).
+    #[arg(long, conflicts_with = "plans")]
+    pub bags: Option<PathBuf>,
+    /// Whole-slide and MIL modes: where the per-slide outputs go.
     #[arg(long, default_value = "predictions")]
     pub out: PathBuf,
     /// Whole-slide mode: the class the heatmap shows (default: the last class).
     #[arg(long)]
     pub class: Option<String>,
-    /// Whole-slide mode: level-0 pixels per heatmap pixel.
+    /// Whole-slide and MIL modes: level-0 pixels per heatmap pixel.
     #[arg(long, default_value_t = 32)]
     pub heatmap_downsample: u32,
     /// ONNX mode: input HEIGHTxWIDTH (default: the model's declared size).
@@ -83,6 +97,23 @@ pub struct PredictArgs {
 }
 
 pub fn run(args: PredictArgs) -> Result<()> {
+    if let Some(bags) = &args.bags {
+        let options = crate::predict_bags::BagOptions {
+            bags,
+            out: &args.out,
+            heatmap_downsample: args.heatmap_downsample,
+            json: args.json,
+        };
+        let slides: Vec<String> = args
+            .inputs
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        return crate::predict_bags::run(&args.model, &slides, &options);
+    }
+    if args.inputs.is_empty() {
+        bail!("nothing to predict: give images, or slides with --plans (see `exahealth predict --help`)");
+    }
     let is_onnx = args
         .model
         .extension()

@@ -56,6 +56,29 @@ use crate::progress;
 /// Patches are read from the slides on the fly (the plan's slide path, as
 /// is or relative to the run file) and resized to image_size.
 ///
+/// Slide-level labels instead (multiple-instance learning): embed every
+/// patch first (`exahealth embed --model M --plans tiles --out features`),
+/// then
+///
+///   task = "mil"
+///   model = "attention-mil"          # gated attention pooling
+///   output = "runs/mil"
+///   [bags]
+///   folder = "features"              # the `embed --out` folder
+///   labels = "labels.csv"            # first column: slide (folder name)
+///   column = "cancer"                # the label column (default "label"),
+///                                    # e.g. of `reports extract` output
+///   training = ["s1", "s2", "s3", "s4"]
+///   validation = ["s5", "s6"]
+///   max_patches = 512                # optional: random patches per slide
+///                                    # and training step (default: all)
+///   [train]
+///   batch_size = 1                   # slides per step; in bigger batches
+///                                    # slides are cut to the smallest one
+///
+/// Validation always takes one slide at a time, with all its patches
+/// (up to max_patches, evenly spaced).
+///
 /// The output folder receives model.safetensors (best weights),
 /// model.json (architecture, classes, input), history.csv/json (per-epoch
 /// metrics), checkpoint/ (for --resume), and at the end curves.png (loss
@@ -91,6 +114,9 @@ struct RunFile {
     /// Patch plans from `exahealth slide tile` (or give `data`).
     #[serde(default)]
     plans: Option<crate::train_data::PlansData>,
+    /// Slide embeddings from `exahealth embed` (task = "mil").
+    #[serde(default)]
+    bags: Option<crate::train_bags::BagsData>,
     model: String,
     #[serde(default = "default_size")]
     image_size: u32,
@@ -124,12 +150,24 @@ fn validation() -> String {
     "validation".into()
 }
 
-/// Classification or segmentation.
+/// Classification, segmentation, or slide classification from bags of
+/// patch embeddings (multiple-instance learning).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Task {
     Classification,
     Segmentation,
+    Mil,
+}
+
+impl Task {
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::Classification => "classification",
+            Task::Segmentation => "segmentation",
+            Task::Mil => "mil",
+        }
+    }
 }
 
 /// `model.json` in a model folder: how to rebuild and feed the model.
@@ -138,8 +176,13 @@ pub struct ModelSpec {
     pub task: Task,
     pub architecture: Architecture,
     pub classes: Vec<String>,
+    /// Input channels (MIL: features per patch).
     pub channels: usize,
+    /// Input side in pixels (MIL: the extractor's).
     pub image_size: u32,
+    /// MIL: the extractor whose embeddings the model takes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding: Option<crate::embed::Extractor>,
 }
 
 impl ModelSpec {
@@ -214,31 +257,64 @@ pub fn run(args: TrainArgs) -> Result<()> {
         channels: run_file.channels,
         segmentation: run_file.task == Task::Segmentation,
     };
-    let prepared = match (&run_file.data, &run_file.plans) {
-        (Some(data), None) => crate::train_data::from_yaml(
+    let mut embedding = None;
+    let prepared = match (&run_file.data, &run_file.plans, &run_file.bags) {
+        _ if (run_file.task == Task::Mil) != run_file.bags.is_some() => bail!(
+            "{}: task = \"mil\" trains on a `[bags]` table, and a `[bags]` table needs task = \"mil\" (see `exahealth train --help`)",
+            args.config.display()
+        ),
+        (Some(data), None, None) => crate::train_data::from_yaml(
             &base.join(data),
             [&run_file.train_split, &run_file.valid_split],
             &shape,
             augmentation,
         )?,
-        (None, Some(plans)) => crate::train_data::from_plans(plans, base, &shape, augmentation)?,
+        (None, Some(plans), None) => {
+            crate::train_data::from_plans(plans, base, &shape, augmentation)?
+        }
+        (None, None, Some(bags)) => {
+            if augmentation.is_some() {
+                bail!("augmentations apply to images; MIL bags are embeddings: drop `augmentations`");
+            }
+            let (prepared, e) = crate::train_bags::from_bags(bags, base, run_file.train.seed)?;
+            embedding = Some(e);
+            prepared
+        }
         _ => bail!(
-            "{}: give either `data` (a DeepHealth YAML) or a `[plans]` table (see `exahealth train --help`)",
+            "{}: give one of `data` (a DeepHealth YAML), a `[plans]` table or, for task = \"mil\", a `[bags]` table (see `exahealth train --help`)",
             args.config.display()
         ),
     };
     let classes = match run_file.task {
-        Task::Classification => prepared.classes.len(),
+        Task::Classification | Task::Mil => prepared.classes.len(),
         // Masks hold class indices; with one named class it is background + it.
         Task::Segmentation => prepared.classes.len().max(2),
     };
-    let architecture = Architecture::from_name(&run_file.model, run_file.channels, classes)?;
+    let (channels, image_size) = match &embedding {
+        Some(e) => {
+            if run_file.model != "attention-mil" {
+                bail!(
+                    "task = \"mil\" trains model = \"attention-mil\", not {:?}",
+                    run_file.model
+                );
+            }
+            (e.width, e.extractor.image_size)
+        }
+        None => {
+            if run_file.model == "attention-mil" {
+                bail!("attention-mil takes bags of patch embeddings: use task = \"mil\" with a `[bags]` table");
+            }
+            (run_file.channels, run_file.image_size)
+        }
+    };
+    let architecture = Architecture::from_name(&run_file.model, channels, classes)?;
     let spec = ModelSpec {
         task: run_file.task,
         architecture,
         classes: prepared.classes.clone(),
-        channels: run_file.channels,
-        image_size: run_file.image_size,
+        channels,
+        image_size,
+        embedding: embedding.map(|e| e.extractor),
     };
     let (train_set, valid_set) = (&prepared.train, &prepared.valid);
     let mut config = run_file.train;

@@ -243,7 +243,7 @@ pub fn from_plans(
 
 /// The slide a plan was made from: its recorded path as it is, or relative
 /// to the run file's folder.
-fn slide_path(recorded: &str, base: &Path) -> Result<PathBuf> {
+pub(crate) fn slide_path(recorded: &str, base: &Path) -> Result<PathBuf> {
     let p = PathBuf::from(recorded);
     for candidate in [p.clone(), base.join(&p)] {
         if candidate.exists() {

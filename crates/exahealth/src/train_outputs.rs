@@ -44,7 +44,12 @@ fn card(run: &FinishedRun<'_>) -> Result<ModelCard> {
         config: serde_json::to_value(&spec.architecture)?,
         parameters: Some(run.parameters as u64),
     };
-    let side = spec.image_size as usize;
+    // A MIL model reads `channels` features per patch, not pixels.
+    let side = if spec.task == crate::train::Task::Mil {
+        1
+    } else {
+        spec.image_size as usize
+    };
     let input = InputSpec {
         channels: spec.channels,
         height: side,
@@ -59,11 +64,7 @@ fn card(run: &FinishedRun<'_>) -> Result<ModelCard> {
             std: vec![1.0],
         },
     };
-    let task = match spec.task {
-        crate::train::Task::Classification => "classification",
-        crate::train::Task::Segmentation => "segmentation",
-    };
-    let mut card = ModelCard::new(task, architecture, spec.classes.clone(), input);
+    let mut card = ModelCard::new(spec.task.name(), architecture, spec.classes.clone(), input);
     card.weights = Some("model.safetensors".into());
     card.seed = Some(run.config.seed);
     card.epochs = Some(run.history.epochs.len() as u64);

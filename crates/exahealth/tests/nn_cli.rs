@@ -403,7 +403,7 @@ fn training_on_slide_patches_from_patch_plans() {
         "--config",
         root.join("both.toml").to_str().unwrap(),
     ]);
-    assert!(err.contains("either `data`"));
+    assert!(err.contains("give one of `data`"), "{err}");
     // A slide stem without a plan names the folder it looked in.
     std::fs::write(root.join("missing.toml"), "model = \"small-cnn\"\noutput = \"m\"\n[plans]\nfolder = \"tiles\"\ntraining = [\"s9\"]\nvalidation = [\"s2\"]\n").unwrap();
     let err = exahealth_fails(&[

@@ -189,6 +189,36 @@ pub enum Network {
     AttentionMil(AttentionMil),
 }
 
+impl Network {
+    /// `[n, c, h, w]` images to `[n, features]` embeddings: the activations
+    /// the classifier's last layer reads. These are the instances a
+    /// multiple-instance model pools over. Segmentation and MIL models have
+    /// no per-image embedding.
+    pub fn embed(&self, inputs: &ArrayD<f32>, device: &Device) -> Result<Tensor<2>> {
+        let x = || image_tensor(inputs, device);
+        match self {
+            Self::SmallCnn(m) => Ok(m.features(x()?)),
+            Self::ResNet(m) => Ok(m.features(x()?)),
+            Self::Vgg16(m) => Ok(m.features(x()?)),
+            Self::UNet(_) | Self::AttentionMil(_) => Err(NnError::Config(format!(
+                "{} gives no per-image embedding: use an image classifier (small-cnn, resnet, vgg16)",
+                self.name()
+            ))),
+        }
+    }
+
+    /// The short name of the architecture (`resnet18`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::SmallCnn(_) => "small-cnn",
+            Self::ResNet(_) => "resnet",
+            Self::Vgg16(_) => "vgg16",
+            Self::UNet(_) => "unet",
+            Self::AttentionMil(_) => "attention-mil",
+        }
+    }
+}
+
 impl Model for Network {
     fn output(&self, inputs: &ArrayD<f32>, device: &Device) -> Result<Output> {
         match self {

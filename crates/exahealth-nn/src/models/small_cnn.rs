@@ -59,12 +59,17 @@ impl SmallCnnConfig {
 }
 
 impl SmallCnn {
-    /// `[n, c, h, w]` images to `[n, classes]` logits.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+    /// `[n, c, h, w]` images to `[n, 2 * width]` pooled features (before `fc`).
+    pub fn features(&self, x: Tensor<4>) -> Tensor<2> {
         let x = self.pool.forward(relu(self.conv1.forward(x)));
         let x = self.pool.forward(relu(self.conv2.forward(x)));
         let x = self.pool.forward(relu(self.conv3.forward(x)));
         let x = relu(self.conv4.forward(x));
-        self.fc.forward(self.gap.forward(x).flatten(1, 3))
+        self.gap.forward(x).flatten(1, 3)
+    }
+
+    /// `[n, c, h, w]` images to `[n, classes]` logits.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        self.fc.forward(self.features(x))
     }
 }

@@ -74,8 +74,26 @@ impl Vgg16Config {
 }
 
 impl Vgg16 {
+    /// `[n, c, h, w]` images to `[n, hidden]` features: the activations
+    /// that feed the last linear layer (torchvision's "fc7").
+    pub fn features(&self, x: Tensor<4>) -> Tensor<2> {
+        let x = self.pooled_convolutions(x);
+        let hidden = self.classifier.len().saturating_sub(1);
+        self.classifier[..hidden]
+            .iter()
+            .fold(x, |x, linear| self.dropout.forward(relu(linear.forward(x))))
+    }
+
     /// `[n, c, h, w]` images to `[n, classes]` logits.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        let x = self.features(x);
+        match self.classifier.last() {
+            Some(last) => last.forward(x),
+            None => x,
+        }
+    }
+
+    fn pooled_convolutions(&self, x: Tensor<4>) -> Tensor<2> {
         let mut x = x;
         let mut convs = self.features.iter();
         for &n in &STAGES {
@@ -84,14 +102,6 @@ impl Vgg16 {
             }
             x = self.pool.forward(x);
         }
-        let mut x = self.avgpool.forward(x).flatten(1, 3);
-        let last = self.classifier.len().saturating_sub(1);
-        for (i, linear) in self.classifier.iter().enumerate() {
-            x = linear.forward(x);
-            if i < last {
-                x = self.dropout.forward(relu(x));
-            }
-        }
-        x
+        self.avgpool.forward(x).flatten(1, 3)
     }
 }

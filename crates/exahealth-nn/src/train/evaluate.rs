@@ -66,7 +66,8 @@ pub fn evaluate<M: Model>(
     // Per class: (intersection, predicted + target) pixel counts.
     let mut overlap: Vec<(u64, u64)> = Vec::new();
     let mut classification = false;
-    for chunk in indices.chunks(batch_size.max(1)) {
+    let batch_size = source.evaluation_batch_size(batch_size).max(1);
+    for chunk in indices.chunks(batch_size) {
         let batch = source.batch(chunk)?;
         let output = model.output(&batch.inputs, device)?;
         let l = loss.compute(&output, &batch.targets, device)?;
