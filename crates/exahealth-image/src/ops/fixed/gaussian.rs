@@ -1,7 +1,7 @@
-//! 8-bit Gaussian blur. The horizontal pass weighs bytes with 8-bit
-//! weights into 16-bit sums (OpenCV's 8.8 fixed point for 8-bit
-//! Gaussians); the vertical pass multiplies those by 16-bit weights and
-//! keeps the high 16 bits of each product, so the sum stays in 8.8. Both
+//! 8-bit Gaussian blur in OpenCV's fixed point for 8-bit Gaussians: the
+//! horizontal pass weighs bytes with 8-bit weights into 8.8 sums, the
+//! vertical pass weighs those with 8-bit weights again, in 16-bit
+//! arithmetic throughout (see [`vertical`]). Both
 //! loops run over whole interleaved rows with a constant stride per tap, so
 //! they vectorise. Kernels wider than sigma [`MAX_SIGMA`] take the float
 //! path: their tails would round away in 8-bit weights.
@@ -14,7 +14,7 @@ use crate::ops::filter::{gaussian_kernel, Border};
 use crate::ImageError;
 
 const H_BITS: u32 = 8;
-const V_BITS: u32 = 16;
+const V_BITS: u32 = 8;
 
 /// Largest sigma the 8-bit path takes (25 taps): beyond it the 8-bit
 /// horizontal weights lose too much of the kernel's tails.
@@ -71,14 +71,17 @@ pub fn gaussian_blur_u8(
         .iter()
         .map(|&v| v as u16)
         .collect();
-    let ky = quantise(&gaussian_kernel(sigma_y), V_BITS);
+    let ky: Vec<u16> = quantise(&gaussian_kernel(sigma_y), V_BITS)
+        .iter()
+        .map(|&v| v as u16)
+        .collect();
     let (rx, ry) = (kx.len() / 2, ky.len() / 2);
     let row_len = w * c;
     let fill = border.value().round().clamp(0.0, 255.0) as u8;
     // A constant border row after the horizontal pass.
     let fill_row = vec![u16::from(fill) << H_BITS; row_len];
     let band = band_rows(h);
-    let mut out = vec![0u8; h * row_len];
+    let mut out = super::buffer::output_buffer(h * row_len);
     out.par_chunks_mut(band * row_len)
         .enumerate()
         .for_each(|(b, oband)| {
@@ -117,58 +120,68 @@ fn pad_row(srow: &[u8], w: usize, c: usize, rx: usize, border: Border, fill: u8,
     }
 }
 
-/// Samples per block: a block's accumulators stay in L1 while every tap
-/// passes over them.
-const BLOCK: usize = 1024;
+/// Output samples computed together: their sums stay in registers (two
+/// AVX2 registers of 16-bit lanes) while every tap passes over them.
+const LANES: usize = 32;
 
-/// `out[i] = sum_j k[j] * padded[i + j c]`, tap by tap over blocks of the
-/// row (each pass is a plain vector loop).
+/// `out[i] = sum_j k[j] * padded[i + j c]`.
 #[multiversion(targets = "simd")]
 fn horizontal(padded: &[u8], c: usize, k: &[u16], out: &mut [u16]) {
-    for (b, ob) in out.chunks_mut(BLOCK).enumerate() {
-        let start = b * BLOCK;
-        let n = ob.len();
-        ob.fill(0);
+    for (b, oc) in out.chunks_exact_mut(LANES).enumerate() {
+        let start = b * LANES;
+        let mut acc = [0u16; LANES];
         for (j, &kj) in k.iter().enumerate() {
-            let seg = &padded[start + j * c..start + j * c + n];
-            for (o, &v) in ob.iter_mut().zip(seg) {
-                *o = o.wrapping_add(kj.wrapping_mul(u16::from(v)));
+            let seg = &padded[start + j * c..start + j * c + LANES];
+            for (a, &v) in acc.iter_mut().zip(seg) {
+                *a = a.wrapping_add(kj.wrapping_mul(u16::from(v)));
             }
         }
+        oc.copy_from_slice(&acc);
+    }
+    let done = out.len() / LANES * LANES;
+    for (i, o) in out.iter_mut().enumerate().skip(done) {
+        *o = k.iter().enumerate().fold(0u16, |a, (j, &kj)| {
+            a.wrapping_add(kj.wrapping_mul(u16::from(padded[i + j * c])))
+        });
     }
 }
 
-/// `out[i] = round(sum_j hi16(k[j] * rows[j][i]) / 256)`: rows are 8.8
-/// fixed point, weights 0.16 (each below 1; a one-tap kernel, whose weight
-/// is exactly 1, is a copy).
+/// `out[i] = round(sum_j k[j] * rows[j][i] / 2^16)`: rows are 8.8 fixed
+/// point, weights 0.8 (summing to 256, as OpenCV's 8-bit Gaussian). Each
+/// row value splits into its high and low bytes, whose weighted sums each
+/// fit 16 bits (at most 255 * 256), so the loop is 16-bit multiplies and
+/// adds only, 16 lanes per AVX2 instruction; recombining them is exact:
+/// `floor((256 hi + lo + 2^15) / 2^16) = floor((hi + floor(lo / 256) + 128) / 256)`.
 #[multiversion(targets = "simd")]
-fn vertical(rows: &[&[u16]], k: &[u32], out: &mut [u8]) {
-    if k.len() == 1 {
-        for (o, &v) in out.iter_mut().zip(rows[0]) {
-            *o = ((u32::from(v) + 128) >> 8).min(255) as u8;
-        }
-        return;
-    }
-    let mut acc = [0u16; BLOCK];
-    for (b, ob) in out.chunks_mut(BLOCK).enumerate() {
-        let start = b * BLOCK;
-        let n = ob.len();
-        let acc = &mut acc[..n];
-        acc.fill(128);
+fn vertical(rows: &[&[u16]], k: &[u16], out: &mut [u8]) {
+    for (b, oc) in out.chunks_exact_mut(LANES).enumerate() {
+        let start = b * LANES;
+        let mut high = [0u16; LANES];
+        let mut low = [0u16; LANES];
         for (row, &kj) in rows.iter().zip(k) {
-            let kj = kj.min(u32::from(u16::MAX)) as u16;
-            for (a, &v) in acc.iter_mut().zip(&row[start..start + n]) {
-                *a = a.wrapping_add(mul_high(v, kj));
+            let seg = &row[start..start + LANES];
+            for ((h, l), &v) in high.iter_mut().zip(low.iter_mut()).zip(seg) {
+                *h = h.wrapping_add(kj.wrapping_mul(v >> 8));
+                *l = l.wrapping_add(kj.wrapping_mul(v & 0xFF));
             }
         }
-        for (o, &a) in ob.iter_mut().zip(acc.iter()) {
-            *o = (a >> 8) as u8;
+        for ((o, &h), &l) in oc.iter_mut().zip(&high).zip(&low) {
+            *o = combine(h, l);
         }
+    }
+    let done = out.len() / LANES * LANES;
+    for (i, o) in out.iter_mut().enumerate().skip(done) {
+        let (mut h, mut l) = (0u16, 0u16);
+        for (row, &kj) in rows.iter().zip(k) {
+            h = h.wrapping_add(kj.wrapping_mul(row[i] >> 8));
+            l = l.wrapping_add(kj.wrapping_mul(row[i] & 0xFF));
+        }
+        *o = combine(h, l);
     }
 }
 
-/// The high 16 bits of a 16 x 16-bit product.
+/// The rounded 8-bit result from the high- and low-byte sums (see [`vertical`]).
 #[inline(always)]
-fn mul_high(a: u16, b: u16) -> u16 {
-    ((u32::from(a) * u32::from(b)) >> 16) as u16
+fn combine(high: u16, low: u16) -> u8 {
+    (high.wrapping_add(low >> 8).wrapping_add(128) >> 8) as u8
 }

@@ -29,7 +29,7 @@ pub fn rgb_to_gray_u8(src: &[u8], c: usize) -> Option<Vec<u8>> {
             *g = (v >> 14) as u8;
         }
     }
-    let mut out = vec![0u8; src.len() / c];
+    let mut out = super::buffer::output_buffer(src.len() / c);
     out.par_chunks_mut(CHUNK)
         .zip(src.par_chunks(CHUNK * c))
         .for_each(|(o, s)| {
@@ -80,7 +80,7 @@ pub fn histogram_u8(src: &[u8]) -> [u64; 256] {
 
 /// 255 where a byte is above `t`, else 0.
 pub fn threshold_u8(src: &[u8], t: u8) -> Vec<u8> {
-    let mut out = vec![0u8; src.len()];
+    let mut out = super::buffer::output_buffer(src.len());
     out.par_chunks_mut(CHUNK)
         .zip(src.par_chunks(CHUNK))
         .for_each(|(o, s)| {

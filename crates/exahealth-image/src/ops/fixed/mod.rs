@@ -25,6 +25,7 @@ use std::collections::VecDeque;
 
 use crate::{Hwc, Image, ImageData, ImageError};
 
+mod buffer;
 mod gaussian;
 mod gray;
 mod resize;

@@ -118,7 +118,7 @@ fn nearest(
     let xs: Vec<usize> = (0..out_w)
         .map(|d| ((d as f64 * w as f64 / out_w as f64).floor() as usize).min(w - 1) * c)
         .collect();
-    let mut out = vec![0u8; out_h * out_w * c];
+    let mut out = super::buffer::output_buffer(out_h * out_w * c);
     out.par_chunks_mut(out_w * c)
         .enumerate()
         .for_each(|(y, orow)| {
@@ -140,7 +140,7 @@ fn box_average(
     (fy, fx): (usize, usize),
 ) -> Vec<u8> {
     let row_len = w * c;
-    let mut out = vec![0u8; out_h * out_w * c];
+    let mut out = super::buffer::output_buffer(out_h * out_w * c);
     out.par_chunks_mut(out_w * c).enumerate().for_each_init(
         || (vec![0u16; row_len], vec![0u16; row_len]),
         |(sums, window), (y, orow)| {
@@ -219,7 +219,7 @@ fn separable(
     let x_offsets: Vec<usize> = tx.index.iter().map(|i| i * c).collect();
     let (in_row, out_row) = (w * c, out_w * c);
     let band = band_rows(out_h);
-    let mut out = vec![0u8; out_h * out_row];
+    let mut out = super::buffer::output_buffer(out_h * out_row);
     if out_h <= h {
         // Shrinking rows: blending source rows first leaves the gathering
         // horizontal pass only out_h rows to do (instead of every source
