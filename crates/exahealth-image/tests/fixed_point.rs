@@ -50,6 +50,7 @@ fn resize_matches_the_float_path() {
         (64, 64, 3, 32, 32),   // exact half: box path for linear and area
         (60, 90, 1, 20, 30),   // integer factor 3: box path for area
         (40, 40, 4, 97, 71),   // enlarge
+        (45, 61, 4, 30, 20),   // four-channel shrink: per-tap rows, then blend
         (33, 17, 3, 33, 40),   // one axis unchanged
         (50, 70, 2, 23, 61),   // two channels: generic horizontal loop
         (200, 150, 3, 41, 67), // strong shrink: many area taps

@@ -224,10 +224,12 @@ fn separable(
         // Shrinking rows: blending source rows first leaves the gathering
         // horizontal pass only out_h rows to do (instead of every source
         // row), and the vertical pass reads bytes in plain vector loops.
+        let split = SplitTaps::new(c, &tx, out_row);
         out.par_chunks_mut(band * out_row)
             .enumerate()
             .for_each(|(b, oband)| {
                 let mut vrow = vec![0i32; in_row];
+                let mut scratch = vec![0i32; split.as_ref().map_or(0, |s| s.scratch_len())];
                 for (r, orow) in oband.chunks_exact_mut(out_row).enumerate() {
                     let y = b * band + r;
                     let idx = &ty.index[y * ty.n..(y + 1) * ty.n];
@@ -236,7 +238,10 @@ fn separable(
                         .map(|&i| &src[i * in_row..(i + 1) * in_row])
                         .collect();
                     blend_rows(&rows, &ty.weight[y * ty.n..(y + 1) * ty.n], &mut vrow);
-                    horizontal_to_bytes(&vrow, (c, tx.n), &x_offsets, &tx.weight, orow);
+                    match &split {
+                        Some(t) => gather_blend_to_bytes(&vrow, t, &x_offsets, &mut scratch, orow),
+                        None => horizontal_to_bytes(&vrow, (c, tx.n), &x_offsets, &tx.weight, orow),
+                    }
                 }
             });
         return out;
@@ -413,4 +418,113 @@ fn horizontal_to_bytes(
     out: &mut [u8],
 ) {
     horizontal(vrow, cn, offsets, weights, out, |v| v, to_byte);
+}
+
+/// The horizontal taps of a vertical-first resize laid out per output
+/// sample, tap by tap (`weights[k * len + s]`: tap `k`'s weight for sample
+/// `s`), for 2 taps (linear) and 4 (cubic) on 1, 3 or 4 channels.
+struct SplitTaps {
+    c: usize,
+    n: usize,
+    len: usize,
+    weights: Vec<i32>,
+}
+
+impl SplitTaps {
+    fn new(c: usize, tx: &Taps, out_row: usize) -> Option<SplitTaps> {
+        if !matches!(c, 1 | 3 | 4) || !matches!(tx.n, 2 | 4) {
+            return None;
+        }
+        let n = tx.n;
+        let mut weights = vec![0i32; n * out_row];
+        for (k, wk) in weights.chunks_exact_mut(out_row).enumerate() {
+            for (px, w) in wk.chunks_exact_mut(c).zip(tx.weight.chunks_exact(n)) {
+                px.fill(w[k]);
+            }
+        }
+        Some(SplitTaps {
+            c,
+            n,
+            len: out_row,
+            weights,
+        })
+    }
+
+    fn scratch_len(&self) -> usize {
+        self.n * self.len
+    }
+}
+
+/// One output row from a vertically blended row, in two steps that both
+/// run as plain loops: copy each tap's source pixels into a contiguous row
+/// of its own (whole pixels, no arithmetic), then blend those rows sample
+/// by sample with [`SplitTaps`]' weights in a vector loop. Gathering and
+/// computing at once, per pixel, keeps the arithmetic scalar.
+#[multiversion(targets = "simd")]
+fn gather_blend_to_bytes(
+    vrow: &[i32],
+    taps: &SplitTaps,
+    offsets: &[usize],
+    scratch: &mut [i32],
+    out: &mut [u8],
+) {
+    let len = taps.len;
+    match (taps.c, taps.n) {
+        (1, 2) => copy_taps::<1, 2>(vrow, offsets, scratch, len),
+        (3, 2) => copy_taps::<3, 2>(vrow, offsets, scratch, len),
+        (4, 2) => copy_taps::<4, 2>(vrow, offsets, scratch, len),
+        (1, _) => copy_taps::<1, 4>(vrow, offsets, scratch, len),
+        (3, _) => copy_taps::<3, 4>(vrow, offsets, scratch, len),
+        _ => copy_taps::<4, 4>(vrow, offsets, scratch, len),
+    }
+    let w = &taps.weights;
+    if taps.n == 2 {
+        let (s0, s1) = scratch.split_at(len);
+        let (w0, w1) = w.split_at(len);
+        for ((o, (&a, &b)), (&wa, &wb)) in
+            out.iter_mut().zip(s0.iter().zip(s1)).zip(w0.iter().zip(w1))
+        {
+            *o = to_byte(wa.wrapping_mul(a).wrapping_add(wb.wrapping_mul(b)));
+        }
+        return;
+    }
+    let (s01, s23) = scratch.split_at(2 * len);
+    let ((s0, s1), (s2, s3)) = (s01.split_at(len), s23.split_at(len));
+    let (w01, w23) = w.split_at(2 * len);
+    let ((w0, w1), (w2, w3)) = (w01.split_at(len), w23.split_at(len));
+    for (s, o) in out.iter_mut().enumerate().take(len) {
+        let acc = w0[s]
+            .wrapping_mul(s0[s])
+            .wrapping_add(w1[s].wrapping_mul(s1[s]))
+            .wrapping_add(w2[s].wrapping_mul(s2[s]))
+            .wrapping_add(w3[s].wrapping_mul(s3[s]));
+        *o = to_byte(acc);
+    }
+}
+
+/// Scratch row `k` (of `len` samples), pixel `x` = the `C` samples at tap
+/// `k`'s offset for pixel `x`. Where a pixel's taps are consecutive source
+/// pixels (everywhere but clamped borders), one read covers all of them.
+#[inline(always)]
+fn copy_taps<const C: usize, const N: usize>(
+    src: &[i32],
+    offsets: &[usize],
+    scratch: &mut [i32],
+    len: usize,
+) {
+    let mut rows = scratch.chunks_exact_mut(len);
+    let mut rows: [&mut [i32]; N] = std::array::from_fn(|_| rows.next().unwrap_or_default());
+    for (x, offs) in offsets.chunks_exact(N).enumerate() {
+        let (o, d) = (offs[0], x * C);
+        if offs[N - 1] == o + (N - 1) * C && o + N * C <= src.len() {
+            let px = &src[o..o + N * C];
+            for (k, row) in rows.iter_mut().enumerate() {
+                row[d..d + C].copy_from_slice(&px[k * C..(k + 1) * C]);
+            }
+        } else {
+            for (row, &ok) in rows.iter_mut().zip(offs) {
+                row[d..d + C].copy_from_slice(&src[ok..ok + C]);
+            }
+        }
+    }
 }
