@@ -23,10 +23,10 @@ difference between the outputs with the share of samples that differ.
 
 Usage:
   python3 bench/compare_opencv.py --exahealth PATH_TO_BINARY \\
-      [--size 4096] [--repeat 5] [--threads 2] [--input IMG] [--json OUT] [--check]
+      [--size 4096] [--repeat 5] [--rounds 3] [--threads 2] [--input IMG] [--json OUT] [--check]
 
 Exit status: 0; 1 with --check when an output differs from OpenCV's by more
-than the tolerance (1 grey level; 2 for cubic; the otsu masks in under 2%
+than the tolerance (1 grey level; 2 for cubic; 0 for the Gaussians; the otsu masks in under 2%
 of their pixels, which allows thresholds one level apart); 2 for usage or
 environment errors (missing binary or Python modules).
 
@@ -44,7 +44,8 @@ import tempfile
 import time
 from pathlib import Path
 
-TOLERANCE = {"resize_cubic_half": 2}
+# Gaussians use OpenCV's own fixed point for 8-bit images: equal, not close.
+TOLERANCE = {"resize_cubic_half": 2, "gaussian_s1": 0, "gaussian_s3": 0}
 
 
 def fail(msg: str) -> "NoReturn":  # type: ignore[name-defined]
@@ -98,6 +99,9 @@ def main() -> int:
     ap.add_argument("--size", type=int, default=4096)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="alternate exahealth and OpenCV this many times and keep each one's best: "
+                         "a shared machine's speed drifts, and alternating exposes both sides to it alike")
     ap.add_argument("--input", help="an 8-bit RGB image instead of the generated one")
     ap.add_argument("--json", help="write the results here as JSON")
     ap.add_argument("--check", action="store_true", help="exit 1 when outputs disagree")
@@ -126,14 +130,20 @@ def main() -> int:
         outdir = tmp / "out"
         cmd = [a.exahealth, "bench", "image", "--input", str(png), "--repeat", str(a.repeat),
                "--threads", str(a.threads), "--out", str(outdir), "--json"]
-        run = subprocess.run(cmd, capture_output=True, text=True)
-        if run.returncode != 0:
-            fail(f"{' '.join(cmd)} failed:\n{run.stderr}")
-        ours = {r["name"]: r for r in json.loads(run.stdout)["results"]}
+        ours_ms, cv_best, refs = {}, {}, {}
+        for _ in range(max(1, a.rounds)):
+            run = subprocess.run(cmd, capture_output=True, text=True)
+            if run.returncode != 0:
+                fail(f"{' '.join(cmd)} failed:\n{run.stderr}")
+            for r in json.loads(run.stdout)["results"]:
+                ours_ms[r["name"]] = min(r["ms"], ours_ms.get(r["name"], float("inf")))
+            for name, f in opencv_ops(cv2, img).items():
+                ms, refs[name] = best_ms(f, a.repeat)
+                cv_best[name] = min(ms, cv_best.get(name, float("inf")))
 
         rows, bad = [], []
-        for name, f in opencv_ops(cv2, img).items():
-            cv_ms, ref = best_ms(f, a.repeat)
+        for name in opencv_ops(cv2, img):
+            cv_ms, ref = cv_best[name], refs[name]
             mine = np.load(outdir / f"{name}.npy")
             if mine.ndim == 3 and mine.shape[2] == 1 and ref.ndim == 2:
                 mine = mine[:, :, 0]
@@ -151,11 +161,12 @@ def main() -> int:
                     ok = diff <= TOLERANCE.get(name, 1)
                 if not ok:
                     bad.append(name)
-            ex_ms = ours[name]["ms"]
+            ex_ms = ours_ms[name]
             rows.append({"name": name, "exahealth_ms": ex_ms, "opencv_ms": cv_ms,
                          "ratio": cv_ms / ex_ms, "max_abs_diff": diff, "share_differing": share})
 
-    print(f"{a.size if not a.input else a.input} RGB, {a.threads} threads, best of {a.repeat}; "
+    print(f"{a.size if not a.input else a.input} RGB, {a.threads} threads, best of {a.repeat} "
+          f"in each of {a.rounds} alternating rounds; "
           f"OpenCV {cv2.__version__}")
     print()
     print("| operation | exahealth ms | OpenCV ms | OpenCV/exahealth | max |diff| | samples differing |")

@@ -1,7 +1,8 @@
 //! `exahealth bench image` against OpenCV through `bench/compare_opencv.py
 //! --check` on a generated 512 x 512 RGB image: every 8-bit kernel's output
 //! (resizes, Gaussian blurs, the Otsu mask) must match OpenCV's within one
-//! grey level (two for cubic). The timings it prints are not asserted.
+//! grey level (two for cubic; the Gaussians exactly). The timings it prints
+//! are not asserted.
 //!
 //! Skips (passes, with a note on stderr) when `python3` is absent or
 //! cannot import numpy and cv2 (`pip install -r bench/requirements.txt`).
@@ -41,6 +42,8 @@ fn eight_bit_kernels_match_opencv() {
             "--size",
             "512",
             "--repeat",
+            "1",
+            "--rounds",
             "1",
             "--threads",
             "2",

@@ -7,31 +7,37 @@
 //! NumPy asks for huge pages on large arrays the same way, so OpenCV's
 //! outputs already get them.
 
+use rayon::prelude::*;
+
 /// Buffers at least this large ask for huge pages.
 const HUGE_PAGE_MIN: usize = 4 << 20;
 
 /// A zeroed buffer of `len` bytes; large ones are advised to use
 /// transparent huge pages before their pages are first touched.
 pub(crate) fn output_buffer(len: usize) -> Vec<u8> {
-    let mut out = vec![0u8; len];
-    if len >= HUGE_PAGE_MIN {
-        advise_huge_pages(&mut out);
+    if len < HUGE_PAGE_MIN {
+        return vec![0u8; len];
     }
+    let mut out = Vec::with_capacity(len);
+    advise_huge_pages(out.as_mut_ptr(), len);
+    // Zeroed on all cores: `calloc` would zero memory reused from a heap
+    // on one thread, before the advice could apply to it.
+    out.par_extend(rayon::iter::repeat_n(0u8, len));
     out
 }
 
 #[cfg(target_os = "linux")]
-fn advise_huge_pages(buf: &mut [u8]) {
+fn advise_huge_pages(ptr: *mut u8, len: usize) {
     const PAGE: usize = 4096;
-    let start = buf.as_mut_ptr() as usize;
+    let start = ptr as usize;
     let aligned = start.next_multiple_of(PAGE);
-    let end = (start + buf.len()) / PAGE * PAGE;
+    let end = (start + len) / PAGE * PAGE;
     if end <= aligned {
         return;
     }
-    // SAFETY: FFI call. [aligned, end) is page-aligned and lies inside
-    // `buf`, which this function borrows mutably, so no other reference
-    // observes it; MADV_HUGEPAGE changes only how the kernel backs those
+    // SAFETY: FFI call. [aligned, end) is page-aligned and lies inside the
+    // allocation of `len` bytes at `ptr`, which the caller owns and has not
+    // handed out; MADV_HUGEPAGE changes only how the kernel backs those
     // pages (contents are preserved), and an error return is harmless.
     let rc = unsafe {
         libc::madvise(
@@ -46,7 +52,7 @@ fn advise_huge_pages(buf: &mut [u8]) {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn advise_huge_pages(_buf: &mut [u8]) {}
+fn advise_huge_pages(_ptr: *mut u8, _len: usize) {}
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,8 @@
 //! integers with weights quantised to a fixed number of fractional bits
 //! (as OpenCV does for 8-bit images), and work in bands of output rows so
 //! each band's intermediate rows stay in cache and bands run in parallel.
-//! Results match the float paths to within one grey level (two for cubic).
+//! Results match the float paths to within one grey level (two for cubic);
+//! the Gaussian equals OpenCV's 8-bit Gaussian exactly.
 //!
 //! Every sum is bounded to fit its integer type (each kernel says why), so
 //! the inner loops use wrapping arithmetic: with overflow checks on (test
