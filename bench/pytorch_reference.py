@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
-"""A torchvision-layout ResNet state dict and its outputs, for exahealth's
-PyTorch weight import (crates/exahealth-nn/tests/pytorch_import.rs).
+"""A torchvision-layout ResNet or DenseNet state dict and its outputs, for
+exahealth's PyTorch weight import (crates/exahealth-nn/tests/pytorch_import.rs).
 
 Builds ResNet-18 or -34 with torchvision's module names (conv1, bn1,
-layer1.0.conv1, layer2.0.downsample.0/1, fc) in plain PyTorch (torchvision
-itself is not needed; its `resnet18()` has the same names and shapes), draws
+layer1.0.conv1, layer2.0.downsample.0/1, fc), or with --arch densenet a
+DenseNet with torchvision's names (features.conv0, features.norm0,
+features.denseblockB.denselayerL.norm1/conv1/norm2/conv2,
+features.transitionB.norm/conv, features.norm5, classifier; --growth,
+--blocks and --init-features size it, DenseNet-121 by default), in plain
+PyTorch (torchvision itself is not needed; its models have the same names
+and shapes), draws
 random weights and batch-norm running statistics from a fixed seed, saves
 `model.state_dict()` with `torch.save` and writes the eval-mode outputs of a
 deterministic input as JSON:
@@ -13,11 +18,13 @@ deterministic input as JSON:
    "output_shape": [...], "output": [...]}
 
 Usage: python3 bench/pytorch_reference.py --weights OUT.pt --out OUT.json \
-           [--depth 18] [--classes 10] [--shape 2,3,64,64]
+           [--arch resnet|densenet] [--depth 18] [--classes 10] [--shape 2,3,64,64] \
+           [--growth 32] [--blocks 6,12,24,16] [--init-features 64]
 Needs: torch (CPU wheel from PyPI).
 """
 import argparse
 import json
+from collections import OrderedDict
 
 import torch
 from torch import nn
@@ -68,17 +75,69 @@ class ResNet(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
+class DenseLayer(nn.Module):
+    def __init__(self, cin, growth, bn_size):
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(cin)
+        self.conv1 = nn.Conv2d(cin, bn_size * growth, 1, bias=False)
+        self.norm2 = nn.BatchNorm2d(bn_size * growth)
+        self.conv2 = nn.Conv2d(bn_size * growth, growth, 3, 1, 1, bias=False)
+
+    def forward(self, x):
+        y = self.conv1(torch.relu(self.norm1(x)))
+        return torch.cat([x, self.conv2(torch.relu(self.norm2(y)))], 1)
+
+
+class DenseNet(nn.Module):
+    def __init__(self, growth, blocks, init_features, num_classes, bn_size=4):
+        super().__init__()
+        parts = [
+            ("conv0", nn.Conv2d(3, init_features, 7, 2, 3, bias=False)),
+            ("norm0", nn.BatchNorm2d(init_features)),
+            ("relu0", nn.ReLU()),
+            ("pool0", nn.MaxPool2d(3, 2, 1)),
+        ]
+        c = init_features
+        for b, n in enumerate(blocks):
+            block = nn.Sequential(OrderedDict(
+                (f"denselayer{i + 1}", DenseLayer(c + i * growth, growth, bn_size)) for i in range(n)
+            ))
+            parts.append((f"denseblock{b + 1}", block))
+            c += n * growth
+            if b < len(blocks) - 1:
+                parts.append((f"transition{b + 1}", nn.Sequential(OrderedDict([
+                    ("norm", nn.BatchNorm2d(c)), ("relu", nn.ReLU()),
+                    ("conv", nn.Conv2d(c, c // 2, 1, bias=False)), ("pool", nn.AvgPool2d(2, 2)),
+                ]))))
+                c //= 2
+        parts.append(("norm5", nn.BatchNorm2d(c)))
+        self.features = nn.Sequential(OrderedDict(parts))
+        self.classifier = nn.Linear(c, num_classes)
+
+    def forward(self, x):
+        x = torch.relu(self.features(x))
+        return self.classifier(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--weights", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--arch", default="resnet", choices=["resnet", "densenet"])
     ap.add_argument("--depth", type=int, default=18, choices=[18, 34])
+    ap.add_argument("--growth", type=int, default=32)
+    ap.add_argument("--blocks", default="6,12,24,16")
+    ap.add_argument("--init-features", type=int, default=64)
     ap.add_argument("--classes", type=int, default=10)
     ap.add_argument("--shape", default="2,3,64,64")
     args = ap.parse_args()
     torch.manual_seed(0)
-    blocks = {18: [2, 2, 2, 2], 34: [3, 4, 6, 3]}[args.depth]
-    model = ResNet(blocks, args.classes)
+    if args.arch == "densenet":
+        blocks = [int(v) for v in args.blocks.split(",")]
+        model = DenseNet(args.growth, blocks, args.init_features, args.classes)
+    else:
+        blocks = {18: [2, 2, 2, 2], 34: [3, 4, 6, 3]}[args.depth]
+        model = ResNet(blocks, args.classes)
     # Non-trivial running statistics, so a batch-norm import error shows.
     g = torch.Generator().manual_seed(1)
     for m in model.modules():

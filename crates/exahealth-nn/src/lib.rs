@@ -1,6 +1,6 @@
 //! exahealth-nn: training and inference on Burn.
 //!
-//! - [`models`]: a small CNN, ResNet-18/34/50, VGG-16, U-Net and
+//! - [`models`]: a small CNN, ResNet-18/34/50, VGG-16, DenseNet-121, U-Net and
 //!   gated-attention MIL, each a derived `Config` whose `init(&device)`
 //!   builds the `Module`; [`models::Architecture`] names any of them.
 //! - [`loss`]: cross-entropy (class weights, label smoothing), binary

@@ -252,3 +252,37 @@ fn resnet18_learns_shapes_to_95_percent() {
     eprintln!("ResNet-18: best validation accuracy {best:.3} at epoch {epoch}");
     assert!(best >= 0.95, "validation accuracy {best}");
 }
+
+/// A narrow DenseNet (growth 8, two layers per block) on the shapes.
+#[test]
+fn densenet_learns_shapes_to_95_percent() {
+    let train_set = common::shapes(384, 32, 1);
+    let valid_set = common::shapes(150, 32, 2);
+    let device = cpu_train_device();
+    let _seeded = common::SEEDED.lock().unwrap_or_else(|e| e.into_inner());
+    device.seed(5);
+    let model = exahealth_nn::models::DenseNetConfig::new()
+        .with_num_classes(3)
+        .with_growth_rate(8)
+        .with_block_layers(vec![2, 2, 2, 2])
+        .with_init_features(16)
+        .init(&device)
+        .unwrap();
+    let config = TrainConfig {
+        epochs: 10,
+        batch_size: 16,
+        lr: 3e-3,
+        monitor: Monitor::ValAccuracy,
+        ..Default::default()
+    };
+    let run = Run {
+        train: &train_set,
+        valid: Some(&valid_set),
+        out_dir: None,
+        resume: false,
+    };
+    let outcome = train(model, &config, run, &device, &mut |_| {}).unwrap();
+    let (best, epoch) = outcome.best.unwrap();
+    eprintln!("DenseNet: best validation accuracy {best:.3} at epoch {epoch}");
+    assert!(best >= 0.95, "validation accuracy {best}");
+}

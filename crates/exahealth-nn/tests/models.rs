@@ -4,7 +4,8 @@ use burn::module::Module;
 use burn::tensor::{Distribution, Tensor};
 use exahealth_nn::cpu_device;
 use exahealth_nn::models::{
-    Architecture, AttentionMilConfig, ResNetConfig, SmallCnnConfig, UNetConfig, Vgg16Config,
+    Architecture, AttentionMilConfig, DenseNetConfig, ResNetConfig, SmallCnnConfig, UNetConfig,
+    Vgg16Config,
 };
 
 #[test]
@@ -46,6 +47,49 @@ fn resnets_have_torchvisions_parameter_counts_and_shapes() {
     let x = Tensor::<4>::random([2, 1, 64, 48], Distribution::Default, &device);
     assert_eq!(m.forward(x).dims(), [2, 5]);
     assert!(ResNetConfig::new().with_depth(101).init(&device).is_err());
+}
+
+#[test]
+fn densenet121_has_torchvisions_parameter_count_and_shapes() {
+    let device = cpu_device();
+    // torchvision.models.densenet121() has 7,978,856 parameters; Burn also
+    // counts each batch norm's running mean and variance.
+    let (growth, width) = (32, 128);
+    let mut channels = 64;
+    let mut bn_channels = 64;
+    for (b, layers) in [6, 12, 24, 16].into_iter().enumerate() {
+        for i in 0..layers {
+            bn_channels += channels + i * growth + width;
+        }
+        channels += layers * growth;
+        if b < 3 {
+            bn_channels += channels;
+            channels /= 2;
+        }
+    }
+    bn_channels += channels;
+    assert_eq!(channels, 1024);
+    let m = DenseNetConfig::new().init(&device).unwrap();
+    assert_eq!(m.num_params(), 7_978_856 + 2 * bn_channels);
+
+    let small = DenseNetConfig::new()
+        .with_growth_rate(8)
+        .with_block_layers(vec![2, 3, 2, 2])
+        .with_init_features(16)
+        .with_num_classes(5)
+        .init(&device)
+        .unwrap()
+        .valid();
+    let x = Tensor::<4>::random([2, 3, 64, 48], Distribution::Default, &device);
+    // 16 +2x8 = 32 -> 16, +3x8 = 40 -> 20, +2x8 = 36 -> 18, +2x8 = 34.
+    assert_eq!(small.features(x.clone()).dims(), [2, 34]);
+    assert_eq!(small.forward(x).dims(), [2, 5]);
+    for bad in [vec![6, 12, 24], vec![6, 0, 24, 16]] {
+        assert!(DenseNetConfig::new()
+            .with_block_layers(bad)
+            .init(&device)
+            .is_err());
+    }
 }
 
 #[test]
@@ -120,6 +164,7 @@ fn architectures_round_trip_through_json_and_build_by_name() {
         "resnet18",
         "resnet50",
         "vgg16",
+        "densenet121",
         "unet",
         "attention-mil",
     ] {

@@ -11,7 +11,7 @@ use std::process::Command;
 
 use burn::tensor::{Tensor, TensorData};
 use exahealth_nn::cpu_device;
-use exahealth_nn::models::ResNetConfig;
+use exahealth_nn::models::{densenet_pytorch_remapping, DenseNetConfig, ResNetConfig};
 use exahealth_nn::pytorch::{load_pytorch, PytorchError, TORCHVISION_RESNET};
 
 fn python_with_torch() -> Option<String> {
@@ -116,6 +116,76 @@ fn torchvision_resnet18_weights_give_pytorchs_logits() {
         load_pytorch(&mut wide, &weights, TORCHVISION_RESNET),
         Err(PytorchError::Mismatch { .. })
     ));
+}
+
+#[test]
+fn torchvision_densenet_weights_give_pytorchs_logits() {
+    let Some(py) = python_with_torch() else {
+        return;
+    };
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../bench/pytorch_reference.py");
+    let dir = tempfile::tempdir().unwrap();
+    let weights = dir.path().join("densenet.pt");
+    let out = dir.path().join("ref.json");
+    // A narrow DenseNet: torchvision's names and structure, a test's size.
+    let status = Command::new(&py)
+        .arg(&script)
+        .arg("--weights")
+        .arg(&weights)
+        .arg("--out")
+        .arg(&out)
+        .args(["--arch", "densenet", "--growth", "8", "--blocks", "2,3,2,2"])
+        .args([
+            "--init-features",
+            "16",
+            "--classes",
+            "5",
+            "--shape",
+            "2,3,64,64",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success(), "{} failed", script.display());
+    let reference: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let floats = |key: &str| -> Vec<f32> {
+        reference[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap() as f32)
+            .collect()
+    };
+    let device = cpu_device();
+    let config = DenseNetConfig::new()
+        .with_growth_rate(8)
+        .with_block_layers(vec![2, 3, 2, 2])
+        .with_init_features(16)
+        .with_num_classes(5);
+    let mut model = config.init(&device).unwrap();
+    let remap = densenet_pytorch_remapping(&config);
+    let pairs: Vec<(&str, &str)> = remap
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let report = load_pytorch(&mut model, &weights, &pairs).unwrap();
+    assert!(report.applied >= 100, "{report:?}");
+    let x = Tensor::<4>::from_data(TensorData::new(floats("input"), [2, 3, 64, 64]), &device);
+    let got: Vec<f32> = model
+        .forward(x)
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec()
+        .unwrap();
+    let want = floats("output");
+    assert_eq!(got.len(), want.len());
+    let max_diff = got
+        .iter()
+        .zip(&want)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    eprintln!("DenseNet: max |exahealth - pytorch| logit difference: {max_diff:e}");
+    assert!(max_diff < 1e-4, "logits differ by {max_diff}");
 }
 
 #[test]

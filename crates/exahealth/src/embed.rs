@@ -31,12 +31,14 @@ use crate::train::{ModelSpec, Task};
 /// The extractor is one of:
 ///
 ///   a model folder from `exahealth train` with a classifier (small-cnn,
-///   resnet18/34/50, vgg16): patches at its input size, pixels in 0..1;
+///   resnet18/34/50, vgg16, densenet121): patches at its input size,
+///   pixels in 0..1;
 ///
-///   torchvision ResNet weights (a .pth/.pt state dict, e.g. the
-///   ImageNet-pretrained resnet18): --arch names the depth, patches are
-///   resized to --size and normalised with ImageNet's mean and deviation;
-///   rows are the 512 (resnet50: 2048) pooled features.
+///   torchvision ResNet or DenseNet-121 weights (a .pth/.pt state dict,
+///   e.g. the ImageNet-pretrained resnet18): --arch names the network,
+///   patches are resized to --size and normalised with ImageNet's mean and
+///   deviation; rows are the pooled features (512 for resnet18/34, 2048
+///   for resnet50, 1024 for densenet121).
 ///
 /// Slides: every sub-folder of --plans with a patches.csv, or the slide
 /// stems given.
@@ -48,7 +50,7 @@ use crate::train::{ModelSpec, Task};
 #[derive(Args)]
 #[command(verbatim_doc_comment)]
 pub struct EmbedArgs {
-    /// Model folder from `exahealth train`, or torchvision ResNet weights (.pth/.pt).
+    /// Model folder from `exahealth train`, or torchvision weights (.pth/.pt).
     #[arg(long)]
     pub model: PathBuf,
     /// The folder of patch plans (`exahealth slide tile --out`).
@@ -59,7 +61,7 @@ pub struct EmbedArgs {
     pub out: PathBuf,
     /// Slide stems (sub-folders of --plans) to embed; default: all.
     pub slides: Vec<String>,
-    /// PyTorch weights only: resnet18, resnet34 or resnet50.
+    /// PyTorch weights only: resnet18, resnet34, resnet50 or densenet121.
     #[arg(long, default_value = "resnet18")]
     pub arch: String,
     /// PyTorch weights only: patch side in pixels fed to the network.
@@ -174,35 +176,49 @@ fn load_extractor(args: &EmbedArgs) -> Result<(Network, Extractor)> {
         };
         return Ok((model, extractor));
     }
-    if !args.arch.starts_with("resnet") {
+    if !matches!(
+        args.arch.as_str(),
+        "resnet18" | "resnet34" | "resnet50" | "densenet121"
+    ) {
         bail!(
-            "--arch {}: PyTorch weights are read for torchvision's resnet18, resnet34 and resnet50",
+            "--arch {}: PyTorch weights are read for torchvision's resnet18, resnet34, resnet50 and densenet121",
             args.arch
         );
     }
     if args.size < 32 {
         bail!(
-            "--size {} is too small for a ResNet (at least 32)",
+            "--size {} is too small for these networks (at least 32)",
             args.size
         );
     }
     let device = cpu_device();
-    let mut model = Architecture::from_name(&args.arch, 3, 1000)?.init(&device)?;
-    if let Network::ResNet(resnet) = &mut model {
-        let report = exahealth_nn::pytorch::load_pytorch(
-            resnet,
+    let architecture = Architecture::from_name(&args.arch, 3, 1000)?;
+    let mut model = architecture.init(&device)?;
+    let context = || {
+        format!(
+            "cannot use {} as {} weights",
+            args.model.display(),
+            args.arch
+        )
+    };
+    let report = match (&mut model, &architecture) {
+        (Network::ResNet(m), _) => exahealth_nn::pytorch::load_pytorch(
+            m,
             &args.model,
             exahealth_nn::pytorch::TORCHVISION_RESNET,
         )
-        .with_context(|| {
-            format!(
-                "cannot use {} as {} weights",
-                args.model.display(),
-                args.arch
-            )
-        })?;
-        tracing::debug!(applied = report.applied, unused = ?report.unused, "PyTorch weights loaded");
-    }
+        .with_context(context)?,
+        (Network::DenseNet(m), Architecture::DenseNet(config)) => {
+            let remap = exahealth_nn::models::densenet_pytorch_remapping(config);
+            let pairs: Vec<(&str, &str)> = remap
+                .iter()
+                .map(|(a, b)| (a.as_str(), b.as_str()))
+                .collect();
+            exahealth_nn::pytorch::load_pytorch(m, &args.model, &pairs).with_context(context)?
+        }
+        _ => bail!("--arch {}: no PyTorch import for it", args.arch),
+    };
+    tracing::debug!(applied = report.applied, unused = ?report.unused, "PyTorch weights loaded");
     let norm = Normalisation::imagenet();
     let extractor = Extractor {
         source,

@@ -22,7 +22,8 @@ use crate::progress;
 ///
 ///   task = "classification"        # or "segmentation"
 ///   data = "dataset.yml"           # DeepHealth YAML, relative to the run file
-///   model = "small-cnn"            # small-cnn, resnet18/34/50, vgg16, unet
+///   model = "small-cnn"            # small-cnn, resnet18/34/50, vgg16,
+///                                  # densenet121, unet
 ///   image_size = 64                # images are resized to this square side
 ///   channels = 3                   # 1 (grey) or 3 (RGB)
 ///   output = "runs/first"          # model folder, relative to the run file

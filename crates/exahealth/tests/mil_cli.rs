@@ -330,4 +330,56 @@ fn embed_reads_torchvision_resnet_weights() {
         "embed", "--model", w, "--arch", "vgg16", "--plans", t, "--out", f,
     ]);
     assert!(err.contains("resnet"), "{err}");
+
+    // torchvision DenseNet-121 weights: 1024 features per patch.
+    let dense = root.join("densenet121.pth");
+    let status = Command::new(&py)
+        .arg(&script)
+        .arg("--weights")
+        .arg(&dense)
+        .arg("--out")
+        .arg(root.join("dense.json"))
+        .args([
+            "--arch",
+            "densenet",
+            "--classes",
+            "1000",
+            "--shape",
+            "1,3,64,64",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let dense_out = root.join("dense_features");
+    let (d, o) = (dense.to_str().unwrap(), dense_out.to_str().unwrap());
+    exahealth(&[
+        "embed",
+        "--model",
+        d,
+        "--arch",
+        "densenet121",
+        "--size",
+        "64",
+        "--plans",
+        t,
+        "--out",
+        o,
+    ]);
+    let embedding: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dense_out.join("embedding.json")).unwrap()).unwrap();
+    assert_eq!(embedding["width"], 1024);
+    // ResNet weights are not DenseNet weights.
+    let x = root.join("x");
+    let err = exahealth_fails(&[
+        "embed",
+        "--model",
+        w,
+        "--arch",
+        "densenet121",
+        "--plans",
+        t,
+        "--out",
+        x.to_str().unwrap(),
+    ]);
+    assert!(err.contains("densenet121 weights"), "{err}");
 }

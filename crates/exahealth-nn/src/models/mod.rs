@@ -2,12 +2,14 @@
 //! builds the `Module`; [`Architecture`] names any of them in a run file and
 //! [`Network`] holds any of them behind one type.
 
+mod densenet;
 mod mil;
 mod resnet;
 mod small_cnn;
 mod unet;
 mod vgg;
 
+pub use densenet::{densenet_pytorch_remapping, DenseLayer, DenseNet, DenseNetConfig, Transition};
 pub use mil::{AttentionMil, AttentionMilConfig};
 pub use resnet::{Block, Downsample, ResNet, ResNetConfig};
 pub use small_cnn::{SmallCnn, SmallCnnConfig};
@@ -53,6 +55,12 @@ impl Model for ResNet {
     }
 }
 
+impl Model for DenseNet {
+    fn output(&self, inputs: &ArrayD<f32>, device: &Device) -> Result<Output> {
+        Ok(Output::Logits(self.forward(image_tensor(inputs, device)?)))
+    }
+}
+
 impl Model for Vgg16 {
     fn output(&self, inputs: &ArrayD<f32>, device: &Device) -> Result<Output> {
         Ok(Output::Logits(self.forward(image_tensor(inputs, device)?)))
@@ -88,6 +96,8 @@ pub enum Architecture {
     ResNet(ResNetConfig),
     /// [`Vgg16`].
     Vgg16(Vgg16Config),
+    /// [`DenseNet`] (121).
+    DenseNet(DenseNetConfig),
     /// [`UNet`].
     UNet(UNetConfig),
     /// [`AttentionMil`].
@@ -96,7 +106,8 @@ pub enum Architecture {
 
 impl Architecture {
     /// Parses the short names the CLI accepts (`small-cnn`, `resnet18`,
-    /// `resnet34`, `resnet50`, `vgg16`, `unet`, `attention-mil`) with the
+    /// `resnet34`, `resnet50`, `vgg16`, `densenet121`, `unet`,
+    /// `attention-mil`) with the
     /// given input channels and classes and default sizes otherwise.
     pub fn from_name(name: &str, in_channels: usize, num_classes: usize) -> Result<Self> {
         Ok(match name {
@@ -121,6 +132,11 @@ impl Architecture {
                     .with_in_channels(in_channels)
                     .with_num_classes(num_classes),
             ),
+            "densenet121" => Self::DenseNet(
+                DenseNetConfig::new()
+                    .with_in_channels(in_channels)
+                    .with_num_classes(num_classes),
+            ),
             "unet" => Self::UNet(
                 UNetConfig::new()
                     .with_in_channels(in_channels)
@@ -133,7 +149,7 @@ impl Architecture {
             ),
             other => {
                 return Err(NnError::Config(format!(
-                    "unknown model {other:?}: use small-cnn, resnet18, resnet34, resnet50, vgg16, unet or attention-mil"
+                    "unknown model {other:?}: use small-cnn, resnet18, resnet34, resnet50, vgg16, densenet121, unet or attention-mil"
                 )))
             }
         })
@@ -145,6 +161,7 @@ impl Architecture {
             Self::SmallCnn(_) => "small-cnn".into(),
             Self::ResNet(c) => format!("resnet{}", c.depth),
             Self::Vgg16(_) => "vgg16".into(),
+            Self::DenseNet(_) => "densenet121".into(),
             Self::UNet(_) => "unet".into(),
             Self::AttentionMil(_) => "attention-mil".into(),
         }
@@ -156,6 +173,7 @@ impl Architecture {
             Self::SmallCnn(c) => c.num_classes,
             Self::ResNet(c) => c.num_classes,
             Self::Vgg16(c) => c.num_classes,
+            Self::DenseNet(c) => c.num_classes,
             Self::UNet(c) => c.num_classes,
             Self::AttentionMil(c) => c.num_classes,
         }
@@ -167,6 +185,7 @@ impl Architecture {
             Self::SmallCnn(c) => Network::SmallCnn(c.init(device)),
             Self::ResNet(c) => Network::ResNet(c.init(device)?),
             Self::Vgg16(c) => Network::Vgg16(c.init(device)),
+            Self::DenseNet(c) => Network::DenseNet(c.init(device)?),
             Self::UNet(c) => Network::UNet(c.init(device)?),
             Self::AttentionMil(c) => Network::AttentionMil(c.init(device)),
         })
@@ -183,6 +202,8 @@ pub enum Network {
     ResNet(ResNet),
     /// [`Vgg16`].
     Vgg16(Vgg16),
+    /// [`DenseNet`].
+    DenseNet(DenseNet),
     /// [`UNet`].
     UNet(UNet),
     /// [`AttentionMil`].
@@ -200,8 +221,9 @@ impl Network {
             Self::SmallCnn(m) => Ok(m.features(x()?)),
             Self::ResNet(m) => Ok(m.features(x()?)),
             Self::Vgg16(m) => Ok(m.features(x()?)),
+            Self::DenseNet(m) => Ok(m.features(x()?)),
             Self::UNet(_) | Self::AttentionMil(_) => Err(NnError::Config(format!(
-                "{} gives no per-image embedding: use an image classifier (small-cnn, resnet, vgg16)",
+                "{} gives no per-image embedding: use an image classifier (small-cnn, resnet, vgg16, densenet121)",
                 self.name()
             ))),
         }
@@ -213,6 +235,7 @@ impl Network {
             Self::SmallCnn(_) => "small-cnn",
             Self::ResNet(_) => "resnet",
             Self::Vgg16(_) => "vgg16",
+            Self::DenseNet(_) => "densenet121",
             Self::UNet(_) => "unet",
             Self::AttentionMil(_) => "attention-mil",
         }
@@ -225,6 +248,7 @@ impl Model for Network {
             Self::SmallCnn(m) => m.output(inputs, device),
             Self::ResNet(m) => m.output(inputs, device),
             Self::Vgg16(m) => m.output(inputs, device),
+            Self::DenseNet(m) => m.output(inputs, device),
             Self::UNet(m) => m.output(inputs, device),
             Self::AttentionMil(m) => m.output(inputs, device),
         }
