@@ -4,6 +4,7 @@
 
 mod densenet;
 mod mil;
+mod pool;
 mod resnet;
 mod small_cnn;
 mod unet;

@@ -10,6 +10,8 @@ use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
+use super::pool::max_pool_2x2;
+
 /// Builds a [`SmallCnn`].
 #[derive(Config, Debug)]
 pub struct SmallCnnConfig {
@@ -61,9 +63,9 @@ impl SmallCnnConfig {
 impl SmallCnn {
     /// `[n, c, h, w]` images to `[n, 2 * width]` pooled features (before `fc`).
     pub fn features(&self, x: Tensor<4>) -> Tensor<2> {
-        let x = self.pool.forward(relu(self.conv1.forward(x)));
-        let x = self.pool.forward(relu(self.conv2.forward(x)));
-        let x = self.pool.forward(relu(self.conv3.forward(x)));
+        let x = max_pool_2x2(&self.pool, relu(self.conv1.forward(x)));
+        let x = max_pool_2x2(&self.pool, relu(self.conv2.forward(x)));
+        let x = max_pool_2x2(&self.pool, relu(self.conv3.forward(x)));
         let x = relu(self.conv4.forward(x));
         self.gap.forward(x).flatten(1, 3)
     }

@@ -12,6 +12,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
+use super::pool::max_pool_2x2;
 use crate::error::{NnError, Result};
 
 /// Builds a [`UNet`].
@@ -143,7 +144,7 @@ impl UNet {
         for stage in &self.down {
             x = stage.forward(x);
             skips.push(x.clone());
-            x = self.pool.forward(x);
+            x = max_pool_2x2(&self.pool, x);
         }
         x = self.bottom.forward(x);
         for ((up, conv), skip) in self

@@ -10,6 +10,8 @@ use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
+use super::pool::max_pool_2x2;
+
 /// Convolutions per stage of VGG-16.
 const STAGES: [usize; 5] = [2, 2, 3, 3, 3];
 
@@ -100,7 +102,7 @@ impl Vgg16 {
             for conv in convs.by_ref().take(n) {
                 x = relu(conv.forward(x));
             }
-            x = self.pool.forward(x);
+            x = max_pool_2x2(&self.pool, x);
         }
         self.avgpool.forward(x).flatten(1, 3)
     }
