@@ -1,29 +1,49 @@
 //! `exahealth eval --model DIR --data dataset.yml`: scores on a split.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
 use exahealth_data::dataset::read_dataset;
 use exahealth_nn::cpu_device;
+use exahealth_nn::features::{read_features, FEATURES_FILE};
 use exahealth_nn::loss::LossConfig;
+use exahealth_nn::metrics::ClassificationReport;
 use exahealth_nn::train::evaluate;
 
 use crate::train::{ModelSpec, Task};
 
 /// Evaluate a trained model folder on a split of a DeepHealth dataset:
 /// loss, accuracy and confusion matrix (classification) or foreground Dice
-/// (segmentation).
+/// (segmentation). A MIL model (task = "mil") is scored on slides instead:
+/// --bags (the `exahealth embed --out` folder) and --labels (a CSV whose
+/// first column names the slides) give accuracy, balanced accuracy,
+/// per-class precision/recall/F1, ROC AUC, Cohen's kappa and the confusion
+/// matrix over the slides named (default: every labelled slide in --bags).
 ///
-/// Example: exahealth eval --model runs/first --data dataset.yml --split test --json
+/// Examples:
+///   exahealth eval --model runs/first --data dataset.yml --split test --json
+///   exahealth eval --model runs/mil --bags features --labels labels.csv --column cancer
 #[derive(Args)]
+#[command(verbatim_doc_comment)]
 pub struct EvalArgs {
     /// Model folder written by `exahealth train`.
     #[arg(long)]
     pub model: PathBuf,
     /// DeepHealth dataset YAML.
+    #[arg(long, required_unless_present = "bags")]
+    pub data: Option<PathBuf>,
+    /// MIL: the folder of slide embeddings (`exahealth embed --out`).
+    #[arg(long, conflicts_with = "data", requires = "labels")]
+    pub bags: Option<PathBuf>,
+    /// MIL: slide labels (CSV; the first column names the slide).
     #[arg(long)]
-    pub data: PathBuf,
+    pub labels: Option<PathBuf>,
+    /// MIL: the label column.
+    #[arg(long, default_value = "label")]
+    pub column: String,
+    /// MIL: slides to score (default: every labelled slide in --bags).
+    pub slides: Vec<String>,
     /// Split to score.
     #[arg(long, default_value = "test")]
     pub split: String,
@@ -36,21 +56,22 @@ pub struct EvalArgs {
 }
 
 pub fn run(args: EvalArgs) -> Result<()> {
+    if let Some(bags) = &args.bags {
+        return eval_bags(&args, bags);
+    }
     let spec = ModelSpec::read(&args.model)?;
     if spec.task == Task::Mil {
         anyhow::bail!(
-            "eval scores image models on a DeepHealth dataset; a MIL model reports its validation metrics in history.csv and model_card.json, and `exahealth predict --bags` classifies slides"
+            "a MIL model is scored on slides: give --bags (the `exahealth embed --out` folder) and --labels"
         );
     }
+    let Some(data) = &args.data else {
+        anyhow::bail!("give --data (a DeepHealth YAML)");
+    };
     let model = spec.load(&args.model)?;
-    let dataset =
-        read_dataset(&args.data).with_context(|| format!("cannot read {}", args.data.display()))?;
+    let dataset = read_dataset(data).with_context(|| format!("cannot read {}", data.display()))?;
     if dataset.split_indices(&args.split).is_none() {
-        anyhow::bail!(
-            "{} has no split named {:?}",
-            args.data.display(),
-            args.split
-        );
+        anyhow::bail!("{} has no split named {:?}", data.display(), args.split);
     }
     let source = spec.source(dataset, Some(&args.split))?;
     let loss = LossConfig::default();
@@ -83,6 +104,84 @@ pub fn run(args: EvalArgs) -> Result<()> {
                 println!("  {name:>12} {row:?}");
             }
         }
+    }
+    Ok(())
+}
+
+/// Scores a MIL model on labelled slides.
+fn eval_bags(args: &EvalArgs, bags: &Path) -> Result<()> {
+    let embedding = crate::predict_bags::read_embedding(bags)?;
+    let (spec, model) = crate::predict_bags::load_mil(&args.model, &embedding)?;
+    let labels_path = args.labels.as_deref().context("give --labels")?;
+    let labels = crate::train_bags::read_labels(labels_path, &args.column)?;
+    let slides: Vec<String> = if args.slides.is_empty() {
+        embedding
+            .slides
+            .keys()
+            .filter(|s| labels.contains_key(*s))
+            .cloned()
+            .collect()
+    } else {
+        args.slides.clone()
+    };
+    if slides.is_empty() {
+        anyhow::bail!(
+            "no slide of {} is labelled in {}",
+            bags.display(),
+            labels_path.display()
+        );
+    }
+    let device = cpu_device();
+    let k = spec.classes.len();
+    let (mut truth, mut scores) = (Vec::new(), Vec::new());
+    for slide in &slides {
+        let text = labels
+            .get(slide)
+            .with_context(|| format!("{}: no label for slide {slide:?}", labels_path.display()))?;
+        let class = spec
+            .classes
+            .iter()
+            .position(|c| c == text)
+            .with_context(|| {
+                format!(
+                    "slide {slide:?} has label {text:?}, not one of the model's classes {:?}",
+                    spec.classes
+                )
+            })?;
+        let path = bags.join(slide).join(FEATURES_FILE);
+        let file = read_features(&path)
+            .with_context(|| format!("no usable embeddings for slide {slide:?}"))?;
+        if file.features.ncols() != spec.channels {
+            anyhow::bail!(
+                "{slide}: {} features per patch; the model takes {}",
+                file.features.ncols(),
+                spec.channels
+            );
+        }
+        let (probs, _) = crate::predict_bags::classify_bag(&model, file.features, &device)?;
+        truth.push(class);
+        scores.extend(probs);
+    }
+    let report = ClassificationReport::from_scores(&truth, &scores, k)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({"slides": slides.len(), "classes": spec.classes, "report": report})
+        );
+        return Ok(());
+    }
+    println!("{} slides", slides.len());
+    println!("accuracy           {:.4}", report.accuracy);
+    println!("balanced accuracy  {:.4}", report.balanced_accuracy);
+    if let Some(auc) = report.roc_auc {
+        println!("ROC AUC            {auc:.4}");
+    }
+    if let Some(kappa) = report.kappa {
+        println!("Cohen's kappa      {kappa:.4}");
+    }
+    println!("confusion (rows: target, columns: predicted):");
+    for (name, row) in spec.classes.iter().zip(&report.confusion_matrix) {
+        println!("  {name:>12} {row:?}");
     }
     Ok(())
 }

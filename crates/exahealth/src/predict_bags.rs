@@ -8,10 +8,11 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use exahealth_data::loader::read_patches_csv;
 use exahealth_nn::burn::tensor::activation::softmax;
+use exahealth_nn::burn::tensor::Device;
 use exahealth_nn::cpu_device;
 use exahealth_nn::data::{tensor_to_array, to_tensor};
 use exahealth_nn::features::{read_features, FEATURES_FILE};
-use exahealth_nn::models::Network;
+use exahealth_nn::models::{AttentionMil, Network};
 use exahealth_nn::train::argmax;
 use exahealth_nn::wsi::{heatmap, PatchScore};
 use exahealth_slide::Slide;
@@ -47,37 +48,8 @@ struct Summary<'a> {
 }
 
 pub fn run(model_dir: &Path, slides: &[String], o: &BagOptions<'_>) -> Result<()> {
-    let spec = ModelSpec::read(model_dir)?;
-    if spec.task != Task::Mil {
-        bail!(
-            "--bags takes a MIL model (task = \"mil\"); this one is for {}",
-            spec.task.name()
-        );
-    }
-    let embedding = Embedding::read(o.bags)?.with_context(|| {
-        format!(
-            "{} holds no embeddings: make them with `exahealth embed --out {}`",
-            o.bags.display(),
-            o.bags.display()
-        )
-    })?;
-    if let Some(trained) = &spec.embedding {
-        if !trained.same_as(&embedding.extractor) {
-            bail!(
-                "the model was trained on embeddings of {} ({}), these bags come from {} ({}): embed the slides with the model's extractor",
-                trained.architecture,
-                trained.source,
-                embedding.extractor.architecture,
-                embedding.extractor.source
-            );
-        }
-    }
-    let Network::AttentionMil(model) = spec.load(model_dir)? else {
-        bail!(
-            "{}: the model folder does not hold an attention-MIL model",
-            model_dir.display()
-        );
-    };
+    let embedding = read_embedding(o.bags)?;
+    let (spec, model) = load_mil(model_dir, &embedding)?;
     let stems: Vec<String> = if slides.is_empty() {
         embedding.slides.keys().cloned().collect()
     } else {
@@ -103,11 +75,7 @@ pub fn run(model_dir: &Path, slides: &[String], o: &BagOptions<'_>) -> Result<()
                 records.len()
             );
         }
-        let bag = file.features.insert_axis(ndarray::Axis(0)).into_dyn();
-        let (logits, attention) = model.forward_with_attention(to_tensor::<3>(&bag, &device)?);
-        let probs = tensor_to_array(softmax(logits, 1))?;
-        let probs: Vec<f32> = probs.iter().copied().collect();
-        let attention: Vec<f32> = tensor_to_array(attention)?.iter().copied().collect();
+        let (probs, attention) = classify_bag(&model, file.features, &device)?;
         let top = argmax(&probs);
         let class = spec.classes.get(top).map_or("?", String::as_str);
 
@@ -163,6 +131,62 @@ pub fn run(model_dir: &Path, slides: &[String], o: &BagOptions<'_>) -> Result<()
         }
     }
     Ok(())
+}
+
+/// One slide's class probabilities and its patches' attention weights.
+pub fn classify_bag(
+    model: &AttentionMil,
+    features: ndarray::Array2<f32>,
+    device: &Device,
+) -> Result<(Vec<f32>, Vec<f32>)> {
+    let bag = features.insert_axis(ndarray::Axis(0)).into_dyn();
+    let (logits, attention) = model.forward_with_attention(to_tensor::<3>(&bag, device)?);
+    let probs = tensor_to_array(softmax(logits, 1))?
+        .iter()
+        .copied()
+        .collect();
+    let attention = tensor_to_array(attention)?.iter().copied().collect();
+    Ok((probs, attention))
+}
+
+/// The MIL model of a model folder, checked against the bags' extractor.
+pub fn load_mil(model_dir: &Path, embedding: &Embedding) -> Result<(ModelSpec, AttentionMil)> {
+    let spec = ModelSpec::read(model_dir)?;
+    if spec.task != Task::Mil {
+        bail!(
+            "--bags takes a MIL model (task = \"mil\"); this one is for {}",
+            spec.task.name()
+        );
+    }
+    if let Some(trained) = &spec.embedding {
+        if !trained.same_as(&embedding.extractor) {
+            bail!(
+                "the model was trained on embeddings of {} ({}), these bags come from {} ({}): embed the slides with the model's extractor",
+                trained.architecture,
+                trained.source,
+                embedding.extractor.architecture,
+                embedding.extractor.source
+            );
+        }
+    }
+    let Network::AttentionMil(model) = spec.load(model_dir)? else {
+        bail!(
+            "{}: the model folder does not hold an attention-MIL model",
+            model_dir.display()
+        );
+    };
+    Ok((spec, model))
+}
+
+/// The `embedding.json` of a bags folder, which must exist.
+pub fn read_embedding(bags: &Path) -> Result<Embedding> {
+    Embedding::read(bags)?.with_context(|| {
+        format!(
+            "{} holds no embeddings: make them with `exahealth embed --out {}`",
+            bags.display(),
+            bags.display()
+        )
+    })
 }
 
 /// heatmap.tiff and overlay.png of the attention (scaled so the most

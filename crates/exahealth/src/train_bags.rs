@@ -54,7 +54,7 @@ fn fields(line: &str) -> Vec<&str> {
 }
 
 /// Slide name -> label text, from the CSV at `path`.
-fn read_labels(path: &Path, column: &str) -> Result<BTreeMap<String, String>> {
+pub(crate) fn read_labels(path: &Path, column: &str) -> Result<BTreeMap<String, String>> {
     let size = std::fs::metadata(path)
         .with_context(|| format!("cannot read the labels table {}", path.display()))?
         .len();

@@ -260,7 +260,46 @@ fn mil_learns_slide_labels_from_patch_embeddings() {
         "--data",
         root.join("patches.yml").to_str().unwrap(),
     ]);
-    assert!(err.contains("predict --bags"), "{err}");
+    assert!(err.contains("--bags"), "{err}");
+
+    // Slide-level metrics on the validation slides.
+    let labels = root.join("labels.csv");
+    let mut args = vec![
+        "eval",
+        "--model",
+        m,
+        "--bags",
+        f,
+        "--labels",
+        labels.to_str().unwrap(),
+    ];
+    let validation: Vec<String> = (16..24).map(|i| format!("s{i:02}")).collect();
+    args.extend(["--column", "tumour", "--json"]);
+    args.extend(validation.iter().map(String::as_str));
+    let out = exahealth(&args);
+    let eval: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(eval["slides"], 8);
+    assert_eq!(eval["report"]["accuracy"], 1.0, "{eval}");
+    assert_eq!(eval["report"]["roc_auc"], 1.0, "{eval}");
+    assert_eq!(
+        eval["report"]["confusion_matrix"],
+        serde_json::json!([[4, 0], [0, 4]])
+    );
+    // A label column the model was not trained on does not fit its classes.
+    std::fs::write(root.join("other.csv"), "id,tumour\ns16,benign\n").unwrap();
+    let other = root.join("other.csv");
+    let err = exahealth_fails(&[
+        "eval",
+        "--model",
+        m,
+        "--bags",
+        f,
+        "--labels",
+        other.to_str().unwrap(),
+        "--column",
+        "tumour",
+    ]);
+    assert!(err.contains("not one of the model's classes"), "{err}");
 }
 
 /// torchvision ResNet weights as the extractor: 512 features per patch,
