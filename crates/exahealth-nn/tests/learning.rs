@@ -6,7 +6,7 @@ mod common;
 use exahealth_nn::loss::LossConfig;
 use exahealth_nn::models::{AttentionMilConfig, ResNetConfig, SmallCnnConfig, UNetConfig};
 use exahealth_nn::optim::{OptimizerConfig, OptimizerKind, Schedule};
-use exahealth_nn::train::{train, Monitor, Run, TrainConfig};
+use exahealth_nn::train::{Monitor, TrainConfig};
 use exahealth_nn::{cpu_device, cpu_train_device};
 
 #[test]
@@ -25,13 +25,7 @@ fn small_cnn_learns_shapes_to_95_percent() {
         monitor: Monitor::ValAccuracy,
         ..Default::default()
     };
-    let run = Run {
-        train: &train_set,
-        valid: Some(&valid_set),
-        out_dir: None,
-        resume: false,
-    };
-    let outcome = train(model, &config, run, &device, &mut |_| {}).unwrap();
+    let outcome = common::fit(model, &config, &train_set, &valid_set, &device);
     let (best, epoch) = outcome.best.unwrap();
     eprintln!("small CNN: best validation accuracy {best:.3} at epoch {epoch}");
     assert!(best >= 0.95, "validation accuracy {best}");
@@ -63,13 +57,7 @@ fn unet_segments_blobs_to_dice_0_9() {
         monitor: Monitor::ValDice,
         ..Default::default()
     };
-    let run = Run {
-        train: &train_set,
-        valid: Some(&valid_set),
-        out_dir: None,
-        resume: false,
-    };
-    let outcome = train(model, &config, run, &device, &mut |_| {}).unwrap();
+    let outcome = common::fit(model, &config, &train_set, &valid_set, &device);
     let (best, epoch) = outcome.best.unwrap();
     eprintln!("U-Net: best validation Dice {best:.3} at epoch {epoch}");
     assert!(best >= 0.9, "validation Dice {best}");
@@ -96,13 +84,7 @@ fn unet_trains_with_dice_loss() {
         monitor: Monitor::ValDice,
         ..Default::default()
     };
-    let run = Run {
-        train: &train_set,
-        valid: Some(&valid_set),
-        out_dir: None,
-        resume: false,
-    };
-    let outcome = train(model, &config, run, &device, &mut |_| {}).unwrap();
+    let outcome = common::fit(model, &config, &train_set, &valid_set, &device);
     let h = &outcome.history.epochs;
     assert!(h.last().unwrap().train_loss < h[0].train_loss);
     assert!(outcome.best.unwrap().0 > 0.8, "{:?}", outcome.best);
@@ -132,13 +114,7 @@ fn attention_mil_finds_the_key_instance() {
         monitor: Monitor::ValAccuracy,
         ..Default::default()
     };
-    let run = Run {
-        train: &train_set,
-        valid: Some(&valid_set),
-        out_dir: None,
-        resume: false,
-    };
-    let outcome = train(model, &config, run, &device, &mut |_| {}).unwrap();
+    let outcome = common::fit(model, &config, &train_set, &valid_set, &device);
     let (best, _) = outcome.best.unwrap();
     assert!(best >= 0.95, "MIL validation accuracy {best}");
     // In positive bags the attention should single out the key instance.
@@ -208,13 +184,7 @@ fn attention_mil_learns_from_slides_of_unequal_size() {
         monitor: Monitor::ValAccuracy,
         ..Default::default()
     };
-    let run = Run {
-        train: &train_set,
-        valid: Some(&valid_set),
-        out_dir: None,
-        resume: false,
-    };
-    let outcome = train(model, &config, run, &device, &mut |_| {}).unwrap();
+    let outcome = common::fit(model, &config, &train_set, &valid_set, &device);
     let (best, epoch) = outcome.best.unwrap();
     eprintln!("MIL on unequal bags: best validation accuracy {best:.3} at epoch {epoch}");
     assert!(best >= 0.95, "MIL validation accuracy {best}");
@@ -241,13 +211,7 @@ fn resnet18_learns_shapes_to_95_percent() {
         monitor: Monitor::ValAccuracy,
         ..Default::default()
     };
-    let run = Run {
-        train: &train_set,
-        valid: Some(&valid_set),
-        out_dir: None,
-        resume: false,
-    };
-    let outcome = train(model, &config, run, &device, &mut |_| {}).unwrap();
+    let outcome = common::fit(model, &config, &train_set, &valid_set, &device);
     let (best, epoch) = outcome.best.unwrap();
     eprintln!("ResNet-18: best validation accuracy {best:.3} at epoch {epoch}");
     assert!(best >= 0.95, "validation accuracy {best}");
@@ -275,13 +239,7 @@ fn densenet_learns_shapes_to_95_percent() {
         monitor: Monitor::ValAccuracy,
         ..Default::default()
     };
-    let run = Run {
-        train: &train_set,
-        valid: Some(&valid_set),
-        out_dir: None,
-        resume: false,
-    };
-    let outcome = train(model, &config, run, &device, &mut |_| {}).unwrap();
+    let outcome = common::fit(model, &config, &train_set, &valid_set, &device);
     let (best, epoch) = outcome.best.unwrap();
     eprintln!("DenseNet: best validation accuracy {best:.3} at epoch {epoch}");
     assert!(best >= 0.95, "validation accuracy {best}");

@@ -29,22 +29,26 @@ fn python_with_torch() -> Option<String> {
     }
 }
 
-#[test]
-fn torchvision_resnet18_weights_give_pytorchs_logits() {
-    let Some(py) = python_with_torch() else {
-        return;
-    };
+/// A state dict and its reference outputs from `bench/pytorch_reference.py`.
+struct Reference {
+    _dir: tempfile::TempDir,
+    weights: PathBuf,
+    input: Vec<f32>,
+    output: Vec<f32>,
+}
+
+fn torch_reference(py: &str, args: &[&str]) -> Reference {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../bench/pytorch_reference.py");
     let dir = tempfile::tempdir().unwrap();
-    let weights = dir.path().join("resnet18.pt");
+    let weights = dir.path().join("weights.pt");
     let out = dir.path().join("ref.json");
-    let status = Command::new(&py)
+    let status = Command::new(py)
         .arg(&script)
         .arg("--weights")
         .arg(&weights)
         .arg("--out")
         .arg(&out)
-        .args(["--depth", "18", "--classes", "10", "--shape", "2,3,64,64"])
+        .args(args)
         .status()
         .unwrap();
     assert!(status.success(), "{} failed", script.display());
@@ -58,11 +62,44 @@ fn torchvision_resnet18_weights_give_pytorchs_logits() {
             .map(|v| v.as_f64().unwrap() as f32)
             .collect()
     };
+    Reference {
+        weights,
+        input: floats("input"),
+        output: floats("output"),
+        _dir: dir,
+    }
+}
 
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0f32, f32::max)
+}
+
+#[test]
+fn torchvision_resnet18_weights_give_pytorchs_logits() {
+    let Some(py) = python_with_torch() else {
+        return;
+    };
+    let r = torch_reference(
+        &py,
+        &["--depth", "18", "--classes", "10", "--shape", "2,3,64,64"],
+    );
     let device = cpu_device();
+    let logits = |model: &exahealth_nn::models::ResNet| -> Vec<f32> {
+        let x = Tensor::<4>::from_data(TensorData::new(r.input.clone(), [2, 3, 64, 64]), &device);
+        model
+            .forward(x)
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec()
+            .unwrap()
+    };
     let config = ResNetConfig::new().with_depth(18).with_num_classes(10);
     let mut model = config.init(&device).unwrap();
-    let report = load_pytorch(&mut model, &weights, TORCHVISION_RESNET).unwrap();
+    let report = load_pytorch(&mut model, &r.weights, TORCHVISION_RESNET).unwrap();
     // 20 convolutions/BN pairs' tensors + fc: every model tensor was set.
     assert!(report.applied >= 100, "{report:?}");
     assert!(
@@ -73,38 +110,12 @@ fn torchvision_resnet18_weights_give_pytorchs_logits() {
         "{:?}",
         report.unused
     );
-
-    let x = Tensor::<4>::from_data(TensorData::new(floats("input"), [2, 3, 64, 64]), &device);
-    let got: Vec<f32> = model
-        .forward(x)
-        .into_data()
-        .convert::<f32>()
-        .try_into_vec()
-        .unwrap();
-    let want = floats("output");
-    assert_eq!(got.len(), want.len());
-    let max_diff = got
-        .iter()
-        .zip(&want)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
+    let max_diff = max_abs_diff(&logits(&model), &r.output);
     eprintln!("max |exahealth - pytorch| logit difference: {max_diff:e}");
     assert!(max_diff < 1e-4, "logits differ by {max_diff}");
     // A fresh model (no import) is far off: the comparison can fail.
     let fresh = config.init(&device).unwrap();
-    let x = Tensor::<4>::from_data(TensorData::new(floats("input"), [2, 3, 64, 64]), &device);
-    let other: Vec<f32> = fresh
-        .forward(x)
-        .into_data()
-        .convert::<f32>()
-        .try_into_vec()
-        .unwrap();
-    let fresh_diff = other
-        .iter()
-        .zip(&want)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
-    assert!(fresh_diff > 1e-3);
+    assert!(max_abs_diff(&logits(&fresh), &r.output) > 1e-3);
 
     // Weights of another architecture do not fit.
     let mut wide = ResNetConfig::new()
@@ -113,7 +124,7 @@ fn torchvision_resnet18_weights_give_pytorchs_logits() {
         .init(&device)
         .unwrap();
     assert!(matches!(
-        load_pytorch(&mut wide, &weights, TORCHVISION_RESNET),
+        load_pytorch(&mut wide, &r.weights, TORCHVISION_RESNET),
         Err(PytorchError::Mismatch { .. })
     ));
 }
@@ -123,39 +134,24 @@ fn torchvision_densenet_weights_give_pytorchs_logits() {
     let Some(py) = python_with_torch() else {
         return;
     };
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../bench/pytorch_reference.py");
-    let dir = tempfile::tempdir().unwrap();
-    let weights = dir.path().join("densenet.pt");
-    let out = dir.path().join("ref.json");
     // A narrow DenseNet: torchvision's names and structure, a test's size.
-    let status = Command::new(&py)
-        .arg(&script)
-        .arg("--weights")
-        .arg(&weights)
-        .arg("--out")
-        .arg(&out)
-        .args(["--arch", "densenet", "--growth", "8", "--blocks", "2,3,2,2"])
-        .args([
+    let r = torch_reference(
+        &py,
+        &[
+            "--arch",
+            "densenet",
+            "--growth",
+            "8",
+            "--blocks",
+            "2,3,2,2",
             "--init-features",
             "16",
             "--classes",
             "5",
             "--shape",
             "2,3,64,64",
-        ])
-        .status()
-        .unwrap();
-    assert!(status.success(), "{} failed", script.display());
-    let reference: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
-    let floats = |key: &str| -> Vec<f32> {
-        reference[key]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap() as f32)
-            .collect()
-    };
+        ],
+    );
     let device = cpu_device();
     let config = DenseNetConfig::new()
         .with_growth_rate(8)
@@ -168,22 +164,16 @@ fn torchvision_densenet_weights_give_pytorchs_logits() {
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
-    let report = load_pytorch(&mut model, &weights, &pairs).unwrap();
+    let report = load_pytorch(&mut model, &r.weights, &pairs).unwrap();
     assert!(report.applied >= 100, "{report:?}");
-    let x = Tensor::<4>::from_data(TensorData::new(floats("input"), [2, 3, 64, 64]), &device);
+    let x = Tensor::<4>::from_data(TensorData::new(r.input.clone(), [2, 3, 64, 64]), &device);
     let got: Vec<f32> = model
         .forward(x)
         .into_data()
         .convert::<f32>()
         .try_into_vec()
         .unwrap();
-    let want = floats("output");
-    assert_eq!(got.len(), want.len());
-    let max_diff = got
-        .iter()
-        .zip(&want)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
+    let max_diff = max_abs_diff(&got, &r.output);
     eprintln!("DenseNet: max |exahealth - pytorch| logit difference: {max_diff:e}");
     assert!(max_diff < 1e-4, "logits differ by {max_diff}");
 }

@@ -2,41 +2,15 @@
 //! small region, patch plans, `exahealth embed`, `train` with task = "mil"
 //! on slide-level labels, and `predict --bags` with its attention.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::Arc;
 
+use common::{exahealth, exahealth_fails, noise, write_png};
+
 use exahealth_slide::writer::{write_pyramid, PyramidOptions, TileCompression};
-
-fn exahealth(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_exahealth"))
-        .args(args)
-        .output()
-        .expect("run exahealth");
-    assert!(
-        out.status.success(),
-        "exahealth {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn exahealth_fails(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_exahealth"))
-        .args(args)
-        .output()
-        .expect("run exahealth");
-    assert!(!out.status.success(), "exahealth {args:?} succeeded");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// xorshift noise in 0..spread.
-fn noise(state: &mut u32, spread: u32) -> u8 {
-    *state ^= *state << 13;
-    *state ^= *state >> 17;
-    *state ^= *state << 5;
-    (*state % spread) as u8
-}
 
 const PINK: [u8; 3] = [200, 130, 175];
 const TUMOUR: [u8; 3] = [40, 30, 110];
@@ -65,25 +39,18 @@ fn write_slide(path: &Path, tumour: Option<(u64, u64)>, seed: u32) {
     .unwrap();
 }
 
-fn write_png(path: &Path, colour: [u8; 3], seed: u32) {
-    let mut s = seed.wrapping_mul(2_654_435_761).max(1);
-    let data: Vec<u8> = (0..24 * 24 * 3)
-        .map(|i| colour[i % 3].saturating_add(noise(&mut s, 30)))
-        .collect();
-    let file = std::fs::File::create(path).unwrap();
-    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), 24, 24);
-    enc.set_color(png::ColorType::Rgb);
-    enc.set_depth(png::BitDepth::Eight);
-    enc.write_header().unwrap().write_image_data(&data).unwrap();
-}
-
 /// A small CNN trained to tell tissue from tumour patches: the extractor.
 fn train_extractor(root: &Path) -> String {
     let mut images = String::new();
     for i in 0..24u32 {
         let tumour = i % 2 == 0;
         let name = format!("p{i}.png");
-        write_png(&root.join(&name), if tumour { TUMOUR } else { PINK }, i + 1);
+        write_png(
+            &root.join(&name),
+            if tumour { TUMOUR } else { PINK },
+            30,
+            i + 1,
+        );
         let label = if tumour { "tumour" } else { "tissue" };
         images.push_str(&format!("  - location: {name}\n    label: {label}\n"));
     }
@@ -316,18 +283,24 @@ fn embed_reads_torchvision_resnet_weights() {
     }
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let weights = root.join("resnet18.pth");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/pytorch_reference.py");
-    let status = Command::new(&py)
-        .arg(&script)
-        .arg("--weights")
-        .arg(&weights)
-        .arg("--out")
-        .arg(root.join("ref.json"))
-        .args(["--depth", "18", "--classes", "1000", "--shape", "1,3,64,64"])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    // Random weights in torchvision's layout, written by torch.save.
+    let torch_weights = |name: &str, args: &[&str]| {
+        let path = root.join(name);
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/pytorch_reference.py");
+        let status = Command::new(&py)
+            .arg(&script)
+            .arg("--weights")
+            .arg(&path)
+            .arg("--out")
+            .arg(root.join("ref.json"))
+            .args(["--classes", "1000", "--shape", "1,3,64,64"])
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{} failed", script.display());
+        path
+    };
+    let weights = torch_weights("resnet18.pth", &["--depth", "18"]);
     let slide = root.join("s.tiff");
     write_slide(&slide, Some((1, 2)), 1);
     let tiles = root.join("tiles");
@@ -371,24 +344,7 @@ fn embed_reads_torchvision_resnet_weights() {
     assert!(err.contains("resnet"), "{err}");
 
     // torchvision DenseNet-121 weights: 1024 features per patch.
-    let dense = root.join("densenet121.pth");
-    let status = Command::new(&py)
-        .arg(&script)
-        .arg("--weights")
-        .arg(&dense)
-        .arg("--out")
-        .arg(root.join("dense.json"))
-        .args([
-            "--arch",
-            "densenet",
-            "--classes",
-            "1000",
-            "--shape",
-            "1,3,64,64",
-        ])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let dense = torch_weights("densenet121.pth", &["--arch", "densenet"]);
     let dense_out = root.join("dense_features");
     let (d, o) = (dense.to_str().unwrap(), dense_out.to_str().unwrap());
     exahealth(&[

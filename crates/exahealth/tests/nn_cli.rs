@@ -1,48 +1,9 @@
 //! `exahealth train`, `eval`, `predict` and `bench train|infer` end to end on
 //! a generated two-class PNG dataset (bright vs dark squares).
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn exahealth(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_exahealth"))
-        .args(args)
-        .output()
-        .expect("run exahealth");
-    assert!(
-        out.status.success(),
-        "exahealth {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// Runs exahealth expecting it to fail; returns its stderr.
-fn exahealth_fails(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_exahealth"))
-        .args(args)
-        .output()
-        .expect("run exahealth");
-    assert!(!out.status.success(), "exahealth {args:?} succeeded");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn write_png(path: &Path, value: u8, noise_seed: u32) {
-    let (w, h) = (24u32, 24u32);
-    let mut data = Vec::with_capacity((w * h * 3) as usize);
-    let mut s = noise_seed.wrapping_mul(2_654_435_761).max(1);
-    for _ in 0..w * h * 3 {
-        s ^= s << 13;
-        s ^= s >> 17;
-        s ^= s << 5;
-        data.push(value.saturating_add((s % 40) as u8));
-    }
-    let file = std::fs::File::create(path).unwrap();
-    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
-    enc.set_color(png::ColorType::Rgb);
-    enc.set_depth(png::BitDepth::Eight);
-    enc.write_header().unwrap().write_image_data(&data).unwrap();
-}
+use common::{exahealth, exahealth_fails, write_png};
 
 #[test]
 fn train_eval_predict_on_a_generated_dataset() {
@@ -53,7 +14,8 @@ fn train_eval_predict_on_a_generated_dataset() {
     for i in 0..40u32 {
         let bright = i % 2 == 0;
         let name = format!("img{i}.png");
-        write_png(&root.join(&name), if bright { 190 } else { 20 }, i + 1);
+        let v = if bright { 190 } else { 20 };
+        write_png(&root.join(&name), [v, v, v], 40, i + 1);
         images.push_str(&format!(
             "  - location: {name}\n    label: {}\n",
             if bright { "bright" } else { "dark" }
@@ -300,7 +262,8 @@ fn training_with_the_help_augmentation_example() {
     for i in 0..16u32 {
         let bright = i % 2 == 0;
         let name = format!("img{i}.png");
-        write_png(&root.join(&name), if bright { 190 } else { 20 }, i + 7);
+        let v = if bright { 190 } else { 20 };
+        write_png(&root.join(&name), [v, v, v], 40, i + 7);
         images.push_str(&format!(
             "  - location: {name}\n    label: {}\n",
             if bright { "bright" } else { "dark" }

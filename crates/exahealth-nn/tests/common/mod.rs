@@ -110,3 +110,22 @@ pub fn bags(n: usize, instances: usize, features: usize, seed: u64) -> (InMemory
 /// trains, so parallel tests cannot change each other's random draws.
 #[allow(dead_code)] // not every test binary that includes `common` trains
 pub static SEEDED: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Trains `model` on `train`, validating on `valid` each epoch, with no
+/// output folder and no events.
+#[allow(dead_code)] // not every test binary that includes `common` trains
+pub fn fit<M: exahealth_nn::models::Model>(
+    model: M,
+    config: &exahealth_nn::train::TrainConfig,
+    train: &dyn exahealth_nn::data::BatchSource,
+    valid: &dyn exahealth_nn::data::BatchSource,
+    device: &burn::tensor::Device,
+) -> exahealth_nn::train::TrainOutcome<M> {
+    let run = exahealth_nn::train::Run {
+        train,
+        valid: Some(valid),
+        out_dir: None,
+        resume: false,
+    };
+    exahealth_nn::train::train(model, config, run, device, &mut |_| {}).unwrap()
+}
