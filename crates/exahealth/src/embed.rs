@@ -301,6 +301,8 @@ pub fn run(args: EmbedArgs) -> Result<()> {
                 continue;
             }
             let slide = crate::train_data::slide_path(&plan.slide.path, base)?;
+            // Absolute, so `predict --bags` finds it from any folder.
+            let slide = std::fs::canonicalize(&slide).unwrap_or(slide);
             let mut source = SlidePatchSource::new(extractor.image_size, Vec::new())?;
             source
                 .add_plan(&slide, &patches_csv)
