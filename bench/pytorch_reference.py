@@ -24,6 +24,7 @@ Needs: torch (CPU wheel from PyPI).
 """
 import argparse
 import json
+import re
 from collections import OrderedDict
 
 import torch
@@ -128,6 +129,9 @@ def main():
     ap.add_argument("--growth", type=int, default=32)
     ap.add_argument("--blocks", default="6,12,24,16")
     ap.add_argument("--init-features", type=int, default=64)
+    ap.add_argument("--legacy-names", action="store_true",
+                    help="DenseNet: save dense-layer keys as torchvision's published checkpoints "
+                         "name them (norm.1, conv.1, norm.2, conv.2)")
     ap.add_argument("--classes", type=int, default=10)
     ap.add_argument("--shape", default="2,3,64,64")
     args = ap.parse_args()
@@ -147,7 +151,13 @@ def main():
             m.weight.data.copy_(torch.rand(m.num_features, generator=g) + 0.5)
             m.bias.data.copy_(torch.randn(m.num_features, generator=g) * 0.1)
     model.eval()
-    torch.save(model.state_dict(), args.weights)
+    state = model.state_dict()
+    if args.legacy_names:
+        state = OrderedDict(
+            (re.sub(r"(denselayer\d+)\.(norm|conv)([12])\.", r"\1.\2.\3.", k), v)
+            for k, v in state.items()
+        )
+    torch.save(state, args.weights)
     shape = [int(v) for v in args.shape.split(",")]
     x = torch.rand(shape, generator=torch.Generator().manual_seed(2)) * 2 - 1
     with torch.no_grad():

@@ -2,13 +2,13 @@
 //! with one slide-level label (a weak label, e.g. mined from its report).
 //!
 //! Bags differ in size, but a batch is one `[bags, instances, features]`
-//! array, so the bags of a batch are cut to the smallest one's size (and to
-//! `max_instances`). With batches of one bag, each bag keeps every patch
-//! up to that cap; evaluation passes always take one bag at a time. Which
-//! patches stay: for [`BatchSource::batch`]
-//! (validation, prediction) evenly spaced rows, the same every time; for
-//! [`BatchSource::training_batch`] a fresh random subset drawn from
-//! (seed, epoch, bag), so a resumed epoch replays exactly.
+//! array, so the bags of a batch are cut to the smallest one's size.
+//! Training batches are also cut to `max_instances` (memory and time per
+//! step) with a fresh random subset drawn from (seed, epoch, bag), so a
+//! resumed epoch replays exactly. [`BatchSource::batch`] (validation) never
+//! applies the cap, and evaluation passes take one bag at a time, so a bag
+//! is scored whole, as `predict` and `eval` score it; where several bags of
+//! unequal size are asked for at once, evenly spaced rows stay.
 
 use ndarray::{Array2, Array3, Axis};
 
@@ -96,6 +96,7 @@ impl BagSource {
     fn assemble(
         &self,
         indices: &[usize],
+        capped: bool,
         pick: impl Fn(usize, usize, usize) -> Vec<usize>,
     ) -> Result<Batch> {
         if let Some(&bad) = indices.iter().find(|&&i| i >= self.bags.len()) {
@@ -109,7 +110,10 @@ impl BagSource {
             .map(|&i| self.bags[i].features.nrows())
             .min()
             .unwrap_or(0);
-        let k = self.max_instances.map_or(smallest, |m| smallest.min(m));
+        let k = match self.max_instances {
+            Some(m) if capped => smallest.min(m),
+            _ => smallest,
+        };
         let mut inputs = Array3::<f32>::zeros((indices.len(), k, self.width));
         let mut labels = Vec::with_capacity(indices.len());
         for (slot, &i) in indices.iter().enumerate() {
@@ -157,11 +161,11 @@ impl BatchSource for BagSource {
     }
 
     fn batch(&self, indices: &[usize]) -> Result<Batch> {
-        self.assemble(indices, |_, n, k| evenly_spaced(n, k))
+        self.assemble(indices, false, |_, n, k| evenly_spaced(n, k))
     }
 
     fn training_batch(&self, indices: &[usize], epoch: usize) -> Result<Batch> {
-        self.assemble(indices, |bag, n, k| {
+        self.assemble(indices, true, |bag, n, k| {
             let stream = self
                 .seed
                 .wrapping_mul(0x9E37_79B9_7F4A_7C15)
@@ -171,8 +175,7 @@ impl BatchSource for BagSource {
         })
     }
 
-    /// Validation sees every bag whole (up to the cap), whatever the
-    /// training batch size.
+    /// Validation sees every bag whole, whatever the training batch size.
     fn evaluation_batch_size(&self, _requested: usize) -> usize {
         1
     }
@@ -201,10 +204,12 @@ mod tests {
         let first: Vec<f32> = (0..4).map(|r| b.inputs[[0, r, 0]]).collect();
         assert_eq!(first, vec![10.0, 30.0, 60.0, 80.0]);
         assert_eq!(b.inputs[[1, 3, 2]], 32.0);
-        // Alone, a bag keeps every patch; a cap still applies.
+        // Alone, a bag keeps every patch; the cap applies to training only.
         assert_eq!(source.batch(&[0]).unwrap().inputs.shape(), &[1, 10, 3]);
         let capped = BagSource::new(vec![bag("a", 10, 0)], Some(5), 1).unwrap();
-        assert_eq!(capped.batch(&[0]).unwrap().inputs.shape(), &[1, 5, 3]);
+        assert_eq!(capped.batch(&[0]).unwrap().inputs.shape(), &[1, 10, 3]);
+        let trained = capped.training_batch(&[0], 1).unwrap();
+        assert_eq!(trained.inputs.shape(), &[1, 5, 3]);
     }
 
     #[test]

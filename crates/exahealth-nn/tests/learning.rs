@@ -166,7 +166,7 @@ fn slide_bags(n: usize, seed: u64) -> Vec<exahealth_nn::bags::Bag> {
 fn attention_mil_learns_from_slides_of_unequal_size() {
     use exahealth_nn::bags::BagSource;
     // Training batches of 4 bags cut to at most 16 patches; validation takes
-    // each bag whole.
+    // each bag whole (the cap is for training steps only).
     let train_set = BagSource::new(slide_bags(160, 21), Some(16), 5).unwrap();
     let valid_set = BagSource::new(slide_bags(60, 22), Some(16), 5).unwrap();
     let device = cpu_train_device();

@@ -134,10 +134,11 @@ fn torchvision_densenet_weights_give_pytorchs_logits() {
     let Some(py) = python_with_torch() else {
         return;
     };
-    // A narrow DenseNet: torchvision's names and structure, a test's size.
-    let r = torch_reference(
-        &py,
-        &[
+    // A narrow DenseNet: torchvision's names and structure, a test's size;
+    // saved with today's key names and with those of torchvision's
+    // published checkpoints (`norm.1` for `norm1`).
+    for legacy in [false, true] {
+        let mut args = vec![
             "--arch",
             "densenet",
             "--growth",
@@ -150,32 +151,36 @@ fn torchvision_densenet_weights_give_pytorchs_logits() {
             "5",
             "--shape",
             "2,3,64,64",
-        ],
-    );
-    let device = cpu_device();
-    let config = DenseNetConfig::new()
-        .with_growth_rate(8)
-        .with_block_layers(vec![2, 3, 2, 2])
-        .with_init_features(16)
-        .with_num_classes(5);
-    let mut model = config.init(&device).unwrap();
-    let remap = densenet_pytorch_remapping(&config);
-    let pairs: Vec<(&str, &str)> = remap
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let report = load_pytorch(&mut model, &r.weights, &pairs).unwrap();
-    assert!(report.applied >= 100, "{report:?}");
-    let x = Tensor::<4>::from_data(TensorData::new(r.input.clone(), [2, 3, 64, 64]), &device);
-    let got: Vec<f32> = model
-        .forward(x)
-        .into_data()
-        .convert::<f32>()
-        .try_into_vec()
-        .unwrap();
-    let max_diff = max_abs_diff(&got, &r.output);
-    eprintln!("DenseNet: max |exahealth - pytorch| logit difference: {max_diff:e}");
-    assert!(max_diff < 1e-4, "logits differ by {max_diff}");
+        ];
+        if legacy {
+            args.push("--legacy-names");
+        }
+        let r = torch_reference(&py, &args);
+        let device = cpu_device();
+        let config = DenseNetConfig::new()
+            .with_growth_rate(8)
+            .with_block_layers(vec![2, 3, 2, 2])
+            .with_init_features(16)
+            .with_num_classes(5);
+        let mut model = config.init(&device).unwrap();
+        let remap = densenet_pytorch_remapping(&config);
+        let pairs: Vec<(&str, &str)> = remap
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let report = load_pytorch(&mut model, &r.weights, &pairs).unwrap();
+        assert!(report.applied >= 100, "{report:?}");
+        let x = Tensor::<4>::from_data(TensorData::new(r.input.clone(), [2, 3, 64, 64]), &device);
+        let got: Vec<f32> = model
+            .forward(x)
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec()
+            .unwrap();
+        let max_diff = max_abs_diff(&got, &r.output);
+        eprintln!("DenseNet (legacy names: {legacy}): max logit difference {max_diff:e}");
+        assert!(max_diff < 1e-4, "logits differ by {max_diff}");
+    }
 }
 
 #[test]

@@ -146,6 +146,16 @@ impl Embedding {
     }
 }
 
+/// Checks that a slide name (a folder name under the plans or features
+/// folder) is one plain path component, so joining it stays inside.
+pub(crate) fn check_slide_name(name: &str) -> Result<()> {
+    let mut parts = Path::new(name).components();
+    match (parts.next(), parts.next()) {
+        (Some(std::path::Component::Normal(_)), None) => Ok(()),
+        _ => bail!("{name:?} is not a slide name (a folder name, without `/` or `..`)"),
+    }
+}
+
 fn sha256(path: &Path) -> Result<String> {
     Ok(exahealth_nn::card::hash_file(path)
         .with_context(|| format!("cannot hash {}", path.display()))?
@@ -159,9 +169,9 @@ fn load_extractor(args: &EmbedArgs) -> Result<(Network, Extractor)> {
         let spec = ModelSpec::read(&args.model)?;
         if spec.task != Task::Classification || spec.channels != 3 {
             bail!(
-                "{}: embeddings need an RGB image classifier; this model is a {:?} model with {} channel(s)",
+                "{}: embeddings need an RGB image classifier; this model is a {} model with {} channel(s)",
                 args.model.display(),
-                spec.task,
+                spec.task.name(),
                 spec.channels
             );
         }
@@ -234,6 +244,9 @@ fn load_extractor(args: &EmbedArgs) -> Result<(Network, Extractor)> {
 /// The slide stems to embed: those named, or every plan in the folder.
 fn slide_stems(plans: &Path, named: &[String]) -> Result<Vec<String>> {
     if !named.is_empty() {
+        for name in named {
+            check_slide_name(name)?;
+        }
         return Ok(named.to_vec());
     }
     let entries =

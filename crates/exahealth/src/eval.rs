@@ -124,6 +124,9 @@ fn eval_bags(args: &EvalArgs, bags: &Path) -> Result<()> {
     } else {
         args.slides.clone()
     };
+    for slide in &slides {
+        crate::embed::check_slide_name(slide)?;
+    }
     if slides.is_empty() {
         anyhow::bail!(
             "no slide of {} is labelled in {}",
@@ -178,6 +181,14 @@ fn eval_bags(args: &EvalArgs, bags: &Path) -> Result<()> {
     }
     if let Some(kappa) = report.kappa {
         println!("Cohen's kappa      {kappa:.4}");
+    }
+    println!("per class       precision  recall      F1  support");
+    let p = &report.per_class;
+    for (i, name) in spec.classes.iter().enumerate() {
+        println!(
+            "  {name:>12}  {:>9.4} {:>7.4} {:>7.4} {:>8}",
+            p.precision[i], p.recall[i], p.f1[i], p.support[i]
+        );
     }
     println!("confusion (rows: target, columns: predicted):");
     for (name, row) in spec.classes.iter().zip(&report.confusion_matrix) {

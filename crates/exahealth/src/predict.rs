@@ -151,8 +151,13 @@ pub fn run(args: PredictArgs) -> Result<()> {
     let spec = ModelSpec::read(&args.model)?;
     if spec.task != Task::Classification {
         bail!(
-            "predict classifies images; this model is for {:?}",
-            spec.task
+            "predict classifies images; this model is for {}{}",
+            spec.task.name(),
+            if spec.task == Task::Mil {
+                " (give --bags with its embeddings)"
+            } else {
+                ""
+            }
         );
     }
     let model = spec.load(&args.model)?;

@@ -55,6 +55,9 @@ pub fn run(model_dir: &Path, slides: &[String], o: &BagOptions<'_>) -> Result<()
     } else {
         slides.to_vec()
     };
+    for stem in &stems {
+        crate::embed::check_slide_name(stem)?;
+    }
     let device = cpu_device();
     for stem in &stems {
         let dir = o.bags.join(stem);

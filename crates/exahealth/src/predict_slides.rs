@@ -47,8 +47,13 @@ pub fn run(model_dir: &Path, slides: &[PathBuf], o: &SlideOptions<'_>) -> Result
     let spec = ModelSpec::read(model_dir)?;
     if spec.task != Task::Classification {
         bail!(
-            "whole-slide prediction needs a classifier; this model is for {:?}",
-            spec.task
+            "whole-slide prediction needs a classifier; this model is for {}{}",
+            spec.task.name(),
+            if spec.task == Task::Mil {
+                " (use --bags with `exahealth embed` output instead of --plans)"
+            } else {
+                ""
+            }
         );
     }
     if spec.channels != 3 {

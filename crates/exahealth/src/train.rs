@@ -77,8 +77,7 @@ use crate::progress;
 ///   batch_size = 1                   # slides per step; in bigger batches
 ///                                    # slides are cut to the smallest one
 ///
-/// Validation always takes one slide at a time, with all its patches
-/// (up to max_patches, evenly spaced).
+/// Validation always takes one slide at a time, with all its patches.
 ///
 /// The output folder receives model.safetensors (best weights),
 /// model.json (architecture, classes, input), history.csv/json (per-epoch

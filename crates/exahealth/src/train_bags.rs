@@ -45,15 +45,8 @@ fn label() -> String {
 /// Label tables are small; a bigger file is a mistake.
 const MAX_LABELS_BYTES: u64 = 64 << 20;
 
-/// A line's comma-separated fields, trimmed and unquoted (slide names and
-/// labels hold no commas).
-fn fields(line: &str) -> Vec<&str> {
-    line.split(',')
-        .map(|f| f.trim().trim_matches('"'))
-        .collect()
-}
-
-/// Slide name -> label text, from the CSV at `path`.
+/// Slide name -> label text, from the CSV at `path` (a header row; the
+/// first column names the slide, `column` holds its label).
 pub(crate) fn read_labels(path: &Path, column: &str) -> Result<BTreeMap<String, String>> {
     let size = std::fs::metadata(path)
         .with_context(|| format!("cannot read the labels table {}", path.display()))?
@@ -64,17 +57,21 @@ pub(crate) fn read_labels(path: &Path, column: &str) -> Result<BTreeMap<String, 
             path.display()
         );
     }
-    let text = std::fs::read_to_string(path)
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_path(path)
         .with_context(|| format!("cannot read the labels table {}", path.display()))?;
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let Some((_, header)) = lines.next() else {
+    let names: Vec<String> = reader
+        .headers()
+        .with_context(|| format!("{}: no header row", path.display()))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    if names.iter().all(String::is_empty) {
         bail!("{}: the labels table is empty", path.display());
-    };
-    let names = fields(header);
-    let Some(at) = names.iter().position(|&n| n == column) else {
+    }
+    let Some(at) = names.iter().position(|n| n == column) else {
         bail!(
             "{}: no column {column:?} (columns: {}); set `column` in [bags]",
             path.display(),
@@ -88,31 +85,29 @@ pub(crate) fn read_labels(path: &Path, column: &str) -> Result<BTreeMap<String, 
         );
     }
     let mut labels = BTreeMap::new();
-    for (n, line) in lines {
-        let fields = fields(line);
-        let (Some(&slide), Some(&value)) = (fields.first(), fields.get(at)) else {
+    for record in reader.records() {
+        let record = record.with_context(|| format!("{}: bad CSV", path.display()))?;
+        let line = record.position().map_or(0, |p| p.line());
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let (Some(slide), Some(value)) = (record.get(0), record.get(at)) else {
             bail!(
-                "{} line {}: fewer than {} fields",
+                "{} line {line}: fewer than {} fields",
                 path.display(),
-                n + 1,
                 at + 1
             );
         };
         if slide.is_empty() || value.is_empty() {
-            bail!(
-                "{} line {}: empty slide name or label",
-                path.display(),
-                n + 1
-            );
+            bail!("{} line {line}: empty slide name or label", path.display());
         }
         if labels
             .insert(slide.to_string(), value.to_string())
             .is_some()
         {
             bail!(
-                "{} line {}: slide {slide:?} is listed twice",
-                path.display(),
-                n + 1
+                "{} line {line}: slide {slide:?} is listed twice",
+                path.display()
             );
         }
     }
@@ -123,6 +118,13 @@ pub(crate) fn read_labels(path: &Path, column: &str) -> Result<BTreeMap<String, 
 pub fn from_bags(bags: &BagsData, base: &Path, seed: u64) -> Result<(Prepared, Embedding)> {
     if bags.training.is_empty() || bags.validation.is_empty() {
         bail!("[bags] needs at least one training and one validation slide");
+    }
+    let mut seen = BTreeSet::new();
+    for name in bags.training.iter().chain(&bags.validation) {
+        crate::embed::check_slide_name(name)?;
+        if !seen.insert(name) {
+            bail!("[bags] lists slide {name:?} twice (training and validation must not overlap)");
+        }
     }
     let folder = base.join(&bags.folder);
     let embedding = Embedding::read(&folder)?.with_context(|| {
@@ -224,7 +226,7 @@ mod tests {
     fn labels_tables_are_read_by_column_and_checked() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("labels.csv");
-        std::fs::write(&p, "id,cancer,dysplasia\ns1,1,0\n \"s2\" , 0 ,1\n\n").unwrap();
+        std::fs::write(&p, "id,cancer,dysplasia\ns1,1,0\n\"s2\", 0 ,1\n\n").unwrap();
         let l = read_labels(&p, "cancer").unwrap();
         assert_eq!(l["s1"], "1");
         assert_eq!(l["s2"], "0");
@@ -238,6 +240,9 @@ mod tests {
             .contains("twice"));
         std::fs::write(&p, "id,label\ns1\n").unwrap();
         assert!(read_labels(&p, "label").is_err());
+        // Quoted fields may hold commas.
+        std::fs::write(&p, "id,label\n\"s1\",\"a, b\"\n").unwrap();
+        assert_eq!(read_labels(&p, "label").unwrap()["s1"], "a, b");
         std::fs::write(&p, "").unwrap();
         assert!(read_labels(&p, "label").is_err());
     }

@@ -204,7 +204,38 @@ fn mil_learns_slide_labels_from_patch_embeddings() {
     let info: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
     assert_eq!(info["level_dimensions"][0], serde_json::json!([16, 16]));
 
-    // Bags from another extractor are refused, and so is a MIL run without bags.
+    // Bags from another extractor are refused by predict and eval.
+    let foreign = root.join("foreign");
+    std::fs::create_dir_all(&foreign).unwrap();
+    let mut described: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(features.join("embedding.json")).unwrap()).unwrap();
+    described["extractor"]["sha256"] = serde_json::json!("0".repeat(64));
+    std::fs::write(foreign.join("embedding.json"), described.to_string()).unwrap();
+    let fo = foreign.to_str().unwrap();
+    let err = exahealth_fails(&["predict", "--model", m, "--bags", fo]);
+    assert!(
+        err.contains("embed the slides with the model's extractor"),
+        "{err}"
+    );
+    let l = root.join("labels.csv");
+    let err = exahealth_fails(&[
+        "eval",
+        "--model",
+        m,
+        "--bags",
+        fo,
+        "--labels",
+        l.to_str().unwrap(),
+    ]);
+    assert!(
+        err.contains("embed the slides with the model's extractor"),
+        "{err}"
+    );
+    // Slide names are folder names, not paths.
+    let err = exahealth_fails(&["predict", "--model", m, "--bags", f, "/tmp/s01"]);
+    assert!(err.contains("not a slide name"), "{err}");
+
+    // A MIL run without bags is refused.
     let other = root.join("other");
     let o = other.to_str().unwrap();
     let err = exahealth_fails(&["embed", "--model", m, "--plans", t, "--out", o]);

@@ -204,11 +204,18 @@ impl DenseNet {
     }
 }
 
-/// torchvision DenseNet keys -> these field names: drop `features.`, and
-/// number dense layers from 0 (`denseblock1.denselayer1.` ->
-/// `denseblock1.0.`), for `config`'s block sizes.
+/// torchvision DenseNet keys -> these field names: old-style layer names
+/// (`norm.1`) to current ones (`norm1`), drop `features.`, and number
+/// dense layers from 0 (`denseblock1.denselayer1.` -> `denseblock1.0.`),
+/// for `config`'s block sizes.
 pub fn densenet_pytorch_remapping(config: &DenseNetConfig) -> Vec<(String, String)> {
-    let mut pairs = Vec::new();
+    // The checkpoints torchvision publishes predate its current names
+    // (`denselayer1.norm.1` for `denselayer1.norm1`); torchvision renames
+    // them when it loads one, and so does this first rule.
+    let mut pairs = vec![(
+        r"^(.*denselayer\d+)\.(norm|conv)\.([12])\.(.*)$".to_string(),
+        "$1.${2}${3}.$4".to_string(),
+    )];
     for (b, &layers) in config.block_layers.iter().enumerate() {
         for l in 0..layers {
             pairs.push((
