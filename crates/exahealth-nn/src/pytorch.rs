@@ -67,13 +67,39 @@ pub fn load_pytorch<M: Module>(
     path: &Path,
     remap: &[(&str, &str)],
 ) -> Result<ImportReport, PytorchError> {
+    load(model, path, remap, PytorchStore::from_file(path))
+}
+
+/// [`load_pytorch`] without the classification head (`fc`, `classifier`):
+/// for feature extraction, where the head is not used and the weights may
+/// have been fine-tuned to another number of classes.
+pub fn load_pytorch_backbone<M: Module>(
+    model: &mut M,
+    path: &Path,
+    remap: &[(&str, &str)],
+) -> Result<ImportReport, PytorchError> {
+    fn not_head(path: &str, _container: &str) -> bool {
+        !(path.starts_with("fc.") || path.starts_with("classifier."))
+    }
+    load(
+        model,
+        path,
+        remap,
+        PytorchStore::from_file(path).with_predicate(not_head),
+    )
+}
+
+fn load<M: Module>(
+    model: &mut M,
+    path: &Path,
+    remap: &[(&str, &str)],
+    store: PytorchStore,
+) -> Result<ImportReport, PytorchError> {
     std::fs::metadata(path).map_err(|source| PytorchError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    let mut store = PytorchStore::from_file(path)
-        .allow_partial(true)
-        .validate(false);
+    let mut store = store.allow_partial(true).validate(false);
     for (from, to) in remap {
         store = store.with_key_remapping(*from, *to);
     }

@@ -12,7 +12,9 @@ use std::process::Command;
 use burn::tensor::{Tensor, TensorData};
 use exahealth_nn::cpu_device;
 use exahealth_nn::models::{densenet_pytorch_remapping, DenseNetConfig, ResNetConfig};
-use exahealth_nn::pytorch::{load_pytorch, PytorchError, TORCHVISION_RESNET};
+use exahealth_nn::pytorch::{
+    load_pytorch, load_pytorch_backbone, PytorchError, TORCHVISION_RESNET,
+};
 
 fn python_with_torch() -> Option<String> {
     let py = std::env::var("EXAHEALTH_PYTHON").unwrap_or_else(|_| "python3".into());
@@ -116,6 +118,25 @@ fn torchvision_resnet18_weights_give_pytorchs_logits() {
     // A fresh model (no import) is far off: the comparison can fail.
     let fresh = config.init(&device).unwrap();
     assert!(max_abs_diff(&logits(&fresh), &r.output) > 1e-3);
+
+    // Without the head, the same file fits a 1000-class model and gives
+    // the same features: every backbone tensor was read.
+    let mut backbone = ResNetConfig::new()
+        .with_depth(18)
+        .with_num_classes(1000)
+        .init(&device)
+        .unwrap();
+    let report = load_pytorch_backbone(&mut backbone, &r.weights, TORCHVISION_RESNET).unwrap();
+    assert!(report.applied >= 100, "{report:?}");
+    let features = |m: &exahealth_nn::models::ResNet| -> Vec<f32> {
+        let x = Tensor::<4>::from_data(TensorData::new(r.input.clone(), [2, 3, 64, 64]), &device);
+        m.features(x)
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec()
+            .unwrap()
+    };
+    assert_eq!(max_abs_diff(&features(&backbone), &features(&model)), 0.0);
 
     // Weights of another architecture do not fit.
     let mut wide = ResNetConfig::new()

@@ -35,7 +35,8 @@ use crate::train::{ModelSpec, Task};
 ///   pixels in 0..1;
 ///
 ///   torchvision ResNet or DenseNet-121 weights (a .pth/.pt state dict,
-///   e.g. the ImageNet-pretrained resnet18): --arch names the network,
+///   e.g. the ImageNet-pretrained resnet18, or one fine-tuned to other
+///   classes: its head is not read): --arch names the network,
 ///   patches are resized to --size and normalised with ImageNet's mean and
 ///   deviation; rows are the pooled features (512 for resnet18/34, 2048
 ///   for resnet50, 1024 for densenet121).
@@ -212,7 +213,7 @@ fn load_extractor(args: &EmbedArgs) -> Result<(Network, Extractor)> {
         )
     };
     let report = match (&mut model, &architecture) {
-        (Network::ResNet(m), _) => exahealth_nn::pytorch::load_pytorch(
+        (Network::ResNet(m), _) => exahealth_nn::pytorch::load_pytorch_backbone(
             m,
             &args.model,
             exahealth_nn::pytorch::TORCHVISION_RESNET,
@@ -224,11 +225,19 @@ fn load_extractor(args: &EmbedArgs) -> Result<(Network, Extractor)> {
                 .iter()
                 .map(|(a, b)| (a.as_str(), b.as_str()))
                 .collect();
-            exahealth_nn::pytorch::load_pytorch(m, &args.model, &pairs).with_context(context)?
+            exahealth_nn::pytorch::load_pytorch_backbone(m, &args.model, &pairs)
+                .with_context(context)?
         }
         _ => bail!("--arch {}: no PyTorch import for it", args.arch),
     };
     tracing::debug!(applied = report.applied, unused = ?report.unused, "PyTorch weights loaded");
+    if report.applied == 0 {
+        bail!(
+            "{}: no tensor of the file fits {}",
+            args.model.display(),
+            args.arch
+        );
+    }
     let norm = Normalisation::imagenet();
     let extractor = Extractor {
         source,

@@ -374,6 +374,15 @@ fn embed_reads_torchvision_resnet_weights() {
     ]);
     assert!(err.contains("resnet"), "{err}");
 
+    // Weights fine-tuned to 2 classes: the head is not read.
+    let tuned = torch_weights("tuned.pth", &["--depth", "18", "--classes", "2"]);
+    let tuned_out = root.join("tuned_features");
+    let (tw, to) = (tuned.to_str().unwrap(), tuned_out.to_str().unwrap());
+    exahealth(&[
+        "embed", "--model", tw, "--size", "64", "--plans", t, "--out", to,
+    ]);
+    assert!(tuned_out.join("s/features.safetensors").is_file());
+
     // torchvision DenseNet-121 weights: 1024 features per patch.
     let dense = torch_weights("densenet121.pth", &["--arch", "densenet"]);
     let dense_out = root.join("dense_features");
