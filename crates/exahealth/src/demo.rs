@@ -1,6 +1,7 @@
-//! `exahealth demo`: the main job on built-in defaults. For now it shows the
-//! slide layer end to end; later stages (reports, patches, training,
-//! prediction) join it as they land.
+//! `exahealth demo`: the main job on built-in defaults. The slide layer on
+//! a synthetic gigapixel slide, then ExaMode's weak-label pipeline on
+//! synthetic biopsies: report labels, patch plans, embeddings, attention
+//! MIL, prediction with attention maps ([`crate::demo_mil`]).
 
 use crate::slide::{info, open, print_bench, print_info, run_bench, BenchArgs, OpenArgs};
 use anyhow::{Context, Result};
@@ -63,5 +64,5 @@ pub fn run(a: DemoArgs) -> Result<()> {
     };
     let fresh = open(&bench.path, &OpenArgs::default())?;
     print_bench(&run_bench(&fresh, &bench, true)?);
-    Ok(())
+    crate::demo_mil::run(&a.out)
 }

@@ -7,6 +7,7 @@ mod bench_image;
 mod bench_loader;
 mod dataset;
 mod demo;
+mod demo_mil;
 mod embed;
 mod eval;
 mod image;
@@ -45,7 +46,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the main job on built-in defaults: synthesise a slide, inspect it,
-    /// write a thumbnail and a region, and benchmark reading it.
+    /// write a thumbnail and a region, benchmark reading it; then label 16
+    /// synthetic biopsies from their reports, train attention MIL on those
+    /// labels and map where it finds the tumour in unseen ones.
     Demo(demo::DemoArgs),
     /// Whole-slide images: inspect, read regions, thumbnails, synthesise, benchmark.
     #[command(subcommand)]
@@ -82,7 +85,24 @@ fn main() -> std::process::ExitCode {
     restore_default_sigpipe();
     let cli = Cli::parse();
     init_logging(cli.verbose);
-    let result = match cli.command {
+    match dispatch(cli.command) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs `exahealth ARGS...` in this process, as if typed (the demo shows
+/// the pipeline through the same commands a user runs).
+pub(crate) fn run_args(args: &[&str]) -> anyhow::Result<()> {
+    let cli = Cli::try_parse_from(std::iter::once("exahealth").chain(args.iter().copied()))?;
+    dispatch(cli.command)
+}
+
+fn dispatch(command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Demo(a) => demo::run(a),
         Command::Slide(c) => slide::run(c),
         Command::Reports(c) => reports::run(c),
@@ -94,13 +114,6 @@ fn main() -> std::process::ExitCode {
         Command::Image(c) => image::run(c),
         Command::Dataset(c) => dataset::run(c),
         Command::Annotations(c) => annotations::run(c),
-    };
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
     }
 }
 

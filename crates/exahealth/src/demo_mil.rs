@@ -1,0 +1,195 @@
+//! The demo's second half: slide labels mined from pathology reports train
+//! an attention-MIL model, which then finds the tumour in unseen slides.
+//! Every step is an `exahealth` command, printed before it runs, so the
+//! demo doubles as a walk-through of the real workflow (docs/mil.md).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use exahealth_nn::models::Architecture;
+use exahealth_slide::writer::{write_pyramid, PyramidOptions, TileCompression};
+
+use crate::train::{ModelSpec, Task};
+
+const SLIDES: usize = 16;
+const TRAINING: usize = 12;
+const SIDE: u64 = 512;
+const TILE: u32 = 128;
+const PINK: [u8; 3] = [214, 150, 190];
+const TUMOUR: [u8; 3] = [70, 40, 120];
+
+/// Runs `exahealth ARGS`, printing the command first.
+fn step<S: AsRef<str>>(args: &[S]) -> Result<()> {
+    let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+    println!("   $ exahealth {}", args.join(" "));
+    crate::run_args(&args).with_context(|| format!("exahealth {}", args.join(" ")))
+}
+
+/// A 512 x 512 "biopsy": pink tissue, and on a cancer slide one or two
+/// dark 128-pixel tumour regions.
+fn write_biopsy(path: &Path, tumour: &[(u64, u64)], seed: u32) -> Result<()> {
+    let options = PyramidOptions {
+        tile_size: TILE,
+        compression: TileCompression::Jpeg { quality: 90 },
+        mpp: Some(0.5),
+        description: Some("exahealth demo biopsy".into()),
+        bigtiff: None,
+    };
+    write_pyramid(path, SIDE, SIDE, &options, |level, col, row| {
+        let colour = if level == 0 && tumour.contains(&(col, row)) {
+            TUMOUR
+        } else {
+            PINK
+        };
+        let mut s = seed.wrapping_mul(2_654_435_761) ^ (col as u32 * 977 + row as u32 + 1);
+        let pixels = (0..(TILE * TILE * 3) as usize)
+            .map(|i| {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                colour[i % 3].saturating_add((s % 36) as u8)
+            })
+            .collect();
+        Arc::new(pixels)
+    })?;
+    Ok(())
+}
+
+/// A model folder holding an untrained small CNN: random convolutional
+/// features, enough for this synthetic contrast (real slides want
+/// ImageNet weights: `embed --model resnet18.pth`).
+fn write_extractor(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let spec = ModelSpec {
+        task: Task::Classification,
+        architecture: Architecture::from_name("small-cnn", 3, 2)?,
+        classes: vec!["untrained-a".into(), "untrained-b".into()],
+        channels: 3,
+        image_size: 64,
+        embedding: None,
+    };
+    let device = exahealth_nn::cpu_device();
+    device.seed(7);
+    let model = spec.architecture.init(&device)?;
+    exahealth_nn::train::save_weights(&model, &dir.join("model.safetensors"))?;
+    exahealth_nn::atomic::write_atomic(
+        &dir.join("model.json"),
+        &serde_json::to_vec_pretty(&spec)?,
+    )?;
+    Ok(())
+}
+
+pub fn run(out: &Path) -> Result<()> {
+    let p = |name: &str| out.join(name).display().to_string();
+    println!("5. weak labels from pathology reports ({SLIDES} biopsies, no drawn annotation)");
+    let slides_dir = out.join("biopsies");
+    std::fs::create_dir_all(&slides_dir)
+        .with_context(|| format!("cannot create {}", slides_dir.display()))?;
+    let mut reports = String::from("id,text\n");
+    let mut slides = Vec::new();
+    for i in 0..SLIDES {
+        let name = format!("s{i:02}");
+        let cancer = i % 2 == 1;
+        let tumour: Vec<(u64, u64)> = if cancer {
+            let first = ((i as u64 * 3) % 4, (i as u64 * 5 + 1) % 4);
+            let mut t = vec![first];
+            if i % 4 == 1 {
+                t.push(((first.0 + 2) % 4, first.1));
+            }
+            t
+        } else {
+            Vec::new()
+        };
+        let path = slides_dir.join(format!("{name}.tiff"));
+        write_biopsy(&path, &tumour, i as u32 + 1)?;
+        slides.push(path.display().to_string());
+        let text = if cancer {
+            "Colon, sigmoid, biopsy: moderately differentiated adenocarcinoma infiltrating the submucosa."
+        } else {
+            "Colon, biopsy: colonic mucosa within normal limits. No dysplasia or malignancy."
+        };
+        reports.push_str(&format!("{name},\"{text}\"\n"));
+    }
+    let reports_path = out.join("reports.csv");
+    std::fs::write(&reports_path, reports)
+        .with_context(|| format!("cannot write {}", reports_path.display()))?;
+    step(&[
+        "reports",
+        "extract",
+        &p("reports.csv"),
+        "--use-case",
+        "colon",
+        "-o",
+        &p("labels"),
+    ])?;
+
+    println!("6. patch plans (64-pixel patches at level 0)");
+    let mut args = vec!["slide", "tile"];
+    args.extend(slides.iter().map(String::as_str));
+    let tiles = p("tiles");
+    args.extend([
+        "--level",
+        "0",
+        "--size",
+        "64",
+        "--min-tissue",
+        "0",
+        "--out",
+        &tiles,
+    ]);
+    step(&args)?;
+
+    println!("7. patch embeddings (an untrained small CNN as the extractor; real slides: ImageNet weights)");
+    write_extractor(&out.join("extractor"))?;
+    step(&[
+        "embed",
+        "--model",
+        &p("extractor"),
+        "--plans",
+        &tiles,
+        "--out",
+        &p("features"),
+    ])?;
+
+    println!("8. attention MIL on the report labels ({TRAINING} slides; the rest validate)");
+    let names = |r: std::ops::Range<usize>| {
+        r.map(|i| format!("\"s{i:02}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let run_file = format!(
+        "task = \"mil\"\nmodel = \"attention-mil\"\noutput = \"mil\"\n\
+         [bags]\nfolder = \"features\"\nlabels = \"labels/labels.csv\"\ncolumn = \"cancer\"\n\
+         training = [{}]\nvalidation = [{}]\n\
+         [train]\nepochs = 30\nbatch_size = 1\nlr = 0.005\n",
+        names(0..TRAINING),
+        names(TRAINING..SLIDES)
+    );
+    let run_path = out.join("mil.toml");
+    std::fs::write(&run_path, run_file)
+        .with_context(|| format!("cannot write {}", run_path.display()))?;
+    step(&["train", "--config", &p("mil.toml")])?;
+
+    println!("9. the unseen slides: class, attention heatmaps, slide-level metrics");
+    let held_out: Vec<String> = (TRAINING..SLIDES).map(|i| format!("s{i:02}")).collect();
+    let mut predict: Vec<String> = vec!["predict".into(), "--model".into(), p("mil")];
+    predict.extend([
+        "--bags".into(),
+        p("features"),
+        "--out".into(),
+        p("predictions"),
+    ]);
+    predict.extend(held_out.iter().cloned());
+    step(&predict)?;
+    let mut eval: Vec<String> = vec!["eval".into(), "--model".into(), p("mil")];
+    eval.extend(["--bags".into(), p("features"), "--labels".into()]);
+    eval.extend([p("labels/labels.csv"), "--column".into(), "cancer".into()]);
+    eval.extend(held_out.iter().cloned());
+    step(&eval)?;
+    println!(
+        "   attention maps: {}/<slide>/overlay.png; the workflow: docs/mil.md",
+        p("predictions")
+    );
+    Ok(())
+}
