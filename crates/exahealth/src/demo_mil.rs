@@ -14,8 +14,11 @@ use crate::train::{ModelSpec, Task};
 
 const SLIDES: usize = 16;
 const TRAINING: usize = 12;
-const SIDE: u64 = 512;
+const SIDE: u64 = 1024;
 const TILE: u32 = 128;
+/// Tiles per side; the outer ring is glass, the inner 6 x 6 tissue.
+const GRID: u64 = SIDE / TILE as u64;
+const GLASS: [u8; 3] = [240, 238, 242];
 const PINK: [u8; 3] = [214, 150, 190];
 const TUMOUR: [u8; 3] = [70, 40, 120];
 
@@ -26,8 +29,8 @@ fn step<S: AsRef<str>>(args: &[S]) -> Result<()> {
     crate::run_args(&args).with_context(|| format!("exahealth {}", args.join(" ")))
 }
 
-/// A 512 x 512 "biopsy": pink tissue, and on a cancer slide one or two
-/// dark 128-pixel tumour regions.
+/// A 1024 x 1024 "biopsy": pink tissue on glass, and on a cancer slide one
+/// or two dark 128-pixel tumour regions inside the tissue.
 fn write_biopsy(path: &Path, tumour: &[(u64, u64)], seed: u32) -> Result<()> {
     let options = PyramidOptions {
         tile_size: TILE,
@@ -36,21 +39,34 @@ fn write_biopsy(path: &Path, tumour: &[(u64, u64)], seed: u32) -> Result<()> {
         description: Some("exahealth demo biopsy".into()),
         bigtiff: None,
     };
-    write_pyramid(path, SIDE, SIDE, &options, |level, col, row| {
-        let colour = if level == 0 && tumour.contains(&(col, row)) {
+    let glass = |i: u64| i == 0 || i == GRID - 1;
+    // Every level is drawn from level-0 coordinates, so the small levels
+    // that feed the tissue mask show the same glass, tissue and tumour.
+    let colour_at = |x0: u64, y0: u64| {
+        let (c, r) = (x0 / u64::from(TILE), y0 / u64::from(TILE));
+        if glass(c) || glass(r) {
+            GLASS
+        } else if tumour.contains(&(c, r)) {
             TUMOUR
         } else {
             PINK
-        };
+        }
+    };
+    write_pyramid(path, SIDE, SIDE, &options, |level, col, row| {
+        let t = u64::from(TILE);
         let mut s = seed.wrapping_mul(2_654_435_761) ^ (col as u32 * 977 + row as u32 + 1);
-        let pixels = (0..(TILE * TILE * 3) as usize)
-            .map(|i| {
-                s ^= s << 13;
-                s ^= s >> 17;
-                s ^= s << 5;
-                colour[i % 3].saturating_add((s % 36) as u8)
-            })
-            .collect();
+        let mut pixels = Vec::with_capacity((t * t * 3) as usize);
+        for py in 0..t {
+            for px in 0..t {
+                let colour = colour_at((col * t + px) << level, (row * t + py) << level);
+                for &v in &colour {
+                    s ^= s << 13;
+                    s ^= s >> 17;
+                    s ^= s << 5;
+                    pixels.push(v.saturating_add((s % 36) as u8));
+                }
+            }
+        }
         Arc::new(pixels)
     })?;
     Ok(())
@@ -92,10 +108,11 @@ pub fn run(out: &Path) -> Result<()> {
         let name = format!("s{i:02}");
         let cancer = i % 2 == 1;
         let tumour: Vec<(u64, u64)> = if cancer {
-            let first = ((i as u64 * 3) % 4, (i as u64 * 5 + 1) % 4);
+            let inner = GRID - 2;
+            let first = (1 + (i as u64 * 3) % inner, 1 + (i as u64 * 5 + 1) % inner);
             let mut t = vec![first];
             if i % 4 == 1 {
-                t.push(((first.0 + 2) % 4, first.1));
+                t.push((1 + (first.0 + 2) % inner, first.1));
             }
             t
         } else {
@@ -124,20 +141,11 @@ pub fn run(out: &Path) -> Result<()> {
         &p("labels"),
     ])?;
 
-    println!("6. patch plans (64-pixel patches at level 0)");
+    println!("6. patch plans: tissue detection, 64-pixel tissue patches at level 0");
     let mut args = vec!["slide", "tile"];
     args.extend(slides.iter().map(String::as_str));
     let tiles = p("tiles");
-    args.extend([
-        "--level",
-        "0",
-        "--size",
-        "64",
-        "--min-tissue",
-        "0",
-        "--out",
-        &tiles,
-    ]);
+    args.extend(["--level", "0", "--size", "64", "--out", &tiles]);
     step(&args)?;
 
     println!("7. patch embeddings (an untrained small CNN as the extractor; real slides: ImageNet weights)");

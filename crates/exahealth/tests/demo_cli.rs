@@ -38,4 +38,15 @@ fn demo_runs_the_slide_tools_and_the_weak_label_workflow() {
     let card: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("mil/model_card.json")).unwrap()).unwrap();
     assert_eq!(card["task"], "mil");
+    // Biopsy s13 holds tumour in its 128-pixel tiles (4, 1) and (1, 1):
+    // that is where the model looks.
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("predictions/s13/summary.json")).unwrap())
+            .unwrap();
+    let top = &summary["top_patches"][0];
+    let tile = (
+        top["x"].as_u64().unwrap() / 128,
+        top["y"].as_u64().unwrap() / 128,
+    );
+    assert!([(4, 1), (1, 1)].contains(&tile), "{summary}");
 }
