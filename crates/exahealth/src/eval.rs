@@ -13,9 +13,11 @@ use exahealth_nn::train::evaluate;
 
 use crate::train::{ModelSpec, Task};
 
-/// Evaluate a trained model folder on a split of a DeepHealth dataset:
-/// loss, accuracy and confusion matrix (classification) or foreground Dice
-/// (segmentation). A MIL model (task = "mil") is scored on slides instead:
+/// Score a trained model on a dataset split, or a MIL model on labelled slides.
+///
+/// On a split of a DeepHealth dataset: loss, accuracy and confusion matrix
+/// (classification) or foreground Dice (segmentation). A MIL model
+/// (task = "mil") is scored on slides instead:
 /// --bags (the `exahealth embed --out` folder) and --labels (a CSV whose
 /// first column names the slides) give accuracy, balanced accuracy,
 /// per-class precision/recall/F1, ROC AUC, Cohen's kappa and the confusion

@@ -73,7 +73,7 @@ enum Command {
     Embed(embed::EmbedArgs),
     // No doc here: PredictArgs' own doc (its three modes, examples) is the help.
     Predict(predict::PredictArgs),
-    /// Score a trained model folder on a dataset split.
+    // No doc here: EvalArgs' own doc (image and MIL modes, examples) is the help.
     Eval(eval::EvalArgs),
     /// Medical images (DICOM files and series, NIfTI, PNG, JPEG, TIFF):
     /// inspect, convert.
