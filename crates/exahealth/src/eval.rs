@@ -6,7 +6,6 @@ use anyhow::{Context, Result};
 use clap::Args;
 use exahealth_data::dataset::read_dataset;
 use exahealth_nn::cpu_device;
-use exahealth_nn::features::{read_features, FEATURES_FILE};
 use exahealth_nn::loss::LossConfig;
 use exahealth_nn::metrics::ClassificationReport;
 use exahealth_nn::train::evaluate;
@@ -153,17 +152,8 @@ fn eval_bags(args: &EvalArgs, bags: &Path) -> Result<()> {
                     spec.classes
                 )
             })?;
-        let path = bags.join(slide).join(FEATURES_FILE);
-        let file = read_features(&path)
-            .with_context(|| format!("no usable embeddings for slide {slide:?}"))?;
-        if file.features.ncols() != spec.channels {
-            anyhow::bail!(
-                "{slide}: {} features per patch; the model takes {}",
-                file.features.ncols(),
-                spec.channels
-            );
-        }
-        let (probs, _) = crate::predict_bags::classify_bag(&model, file.features, &device)?;
+        let features = crate::predict_bags::read_bag(bags, slide, &spec)?;
+        let (probs, _) = crate::predict_bags::classify_bag(&model, features, &device)?;
         truth.push(class);
         scores.extend(probs);
     }

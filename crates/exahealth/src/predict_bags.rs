@@ -61,15 +61,8 @@ pub fn run(model_dir: &Path, slides: &[String], o: &BagOptions<'_>) -> Result<()
     let device = cpu_device();
     for stem in &stems {
         let dir = o.bags.join(stem);
-        let file = read_features(&dir.join(FEATURES_FILE))
-            .with_context(|| format!("no usable embeddings for slide {stem:?}"))?;
-        let (n, width) = file.features.dim();
-        if width != spec.channels {
-            bail!(
-                "{stem}: {width} features per patch; the model takes {}",
-                spec.channels
-            );
-        }
+        let features = read_bag(o.bags, stem, &spec)?;
+        let n = features.nrows();
         let records = read_patches_csv(&dir.join("patches.csv"))
             .with_context(|| format!("{stem}: cannot read the patch list"))?;
         if records.len() != n {
@@ -78,7 +71,7 @@ pub fn run(model_dir: &Path, slides: &[String], o: &BagOptions<'_>) -> Result<()
                 records.len()
             );
         }
-        let (probs, attention) = classify_bag(&model, file.features, &device)?;
+        let (probs, attention) = classify_bag(&model, features, &device)?;
         let top = argmax(&probs);
         let class = spec.classes.get(top).map_or("?", String::as_str);
 
@@ -134,6 +127,21 @@ pub fn run(model_dir: &Path, slides: &[String], o: &BagOptions<'_>) -> Result<()
         }
     }
     Ok(())
+}
+
+/// One slide's embeddings from a bags folder, checked against the model's
+/// input width.
+pub fn read_bag(bags: &Path, slide: &str, spec: &ModelSpec) -> Result<ndarray::Array2<f32>> {
+    let file = read_features(&bags.join(slide).join(FEATURES_FILE))
+        .with_context(|| format!("no usable embeddings for slide {slide:?}"))?;
+    let width = file.features.ncols();
+    if width != spec.channels {
+        bail!(
+            "{slide}: {width} features per patch; the model takes {}",
+            spec.channels
+        );
+    }
+    Ok(file.features)
 }
 
 /// One slide's class probabilities and its patches' attention weights.
