@@ -39,6 +39,7 @@ pub mod data;
 mod error;
 pub mod features;
 pub mod infer;
+mod kernels;
 pub mod loss;
 pub mod metrics;
 pub mod models;

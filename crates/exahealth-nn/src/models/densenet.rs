@@ -10,6 +10,7 @@
 //! `features.` prefix and 1-based `denselayerN` names are rewritten
 //! ([`densenet_pytorch_remapping`]).
 
+use crate::kernels::conv2d;
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::Conv2d;
@@ -154,15 +155,15 @@ impl DenseNetConfig {
 
 impl DenseLayer {
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let y = self.conv1.forward(relu(self.norm1.forward(x)));
-        self.conv2.forward(relu(self.norm2.forward(y)))
+        let y = conv2d(&self.conv1, relu(self.norm1.forward(x)));
+        conv2d(&self.conv2, relu(self.norm2.forward(y)))
     }
 }
 
 impl Transition {
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         self.pool
-            .forward(self.conv.forward(relu(self.norm.forward(x))))
+            .forward(conv2d(&self.conv, relu(self.norm.forward(x))))
     }
 }
 
@@ -180,7 +181,7 @@ impl DenseNet {
     pub fn features(&self, x: Tensor<4>) -> Tensor<2> {
         let x = self
             .pool0
-            .forward(relu(self.norm0.forward(self.conv0.forward(x))));
+            .forward(relu(self.norm0.forward(conv2d(&self.conv0, x))));
         let stages = [
             (&self.denseblock1, &self.transition1),
             (&self.denseblock2, &self.transition2),

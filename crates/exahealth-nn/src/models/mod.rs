@@ -4,7 +4,6 @@
 
 mod densenet;
 mod mil;
-mod pool;
 mod resnet;
 mod small_cnn;
 mod unet;

@@ -3,6 +3,7 @@
 //! pooling and a linear head. Field names follow torchvision's
 //! (`conv1`, `bn1`, `layer1.0.conv1`, `fc`) so PyTorch weights map by name.
 
+use crate::kernels::conv2d;
 use burn::config::Config;
 use burn::module::{Initializer, Module};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -183,13 +184,13 @@ impl Block {
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let identity = match &self.downsample {
-            Some(d) => d.bn.forward(d.conv.forward(x.clone())),
+            Some(d) => d.bn.forward(conv2d(&d.conv, x.clone())),
             None => x.clone(),
         };
-        let y = relu(self.bn1.forward(self.conv1.forward(x)));
-        let y = self.bn2.forward(self.conv2.forward(y));
+        let y = relu(self.bn1.forward(conv2d(&self.conv1, x)));
+        let y = self.bn2.forward(conv2d(&self.conv2, y));
         let y = match (&self.conv3, &self.bn3) {
-            (Some(c3), Some(b3)) => b3.forward(c3.forward(relu(y))),
+            (Some(c3), Some(b3)) => b3.forward(conv2d(c3, relu(y))),
             _ => y,
         };
         relu(y + identity)
@@ -199,7 +200,7 @@ impl Block {
 impl ResNet {
     /// `[n, c, h, w]` images to `[n, features]` pooled features (before `fc`).
     pub fn features(&self, x: Tensor<4>) -> Tensor<2> {
-        let x = relu(self.bn1.forward(self.conv1.forward(x)));
+        let x = relu(self.bn1.forward(conv2d(&self.conv1, x)));
         let mut x = self.maxpool.forward(x);
         for block in self
             .layer1

@@ -2,6 +2,7 @@
 //! (c -> w -> w -> 2w -> 2w, ReLU, 2x2 max-pool after the first three),
 //! global average pooling and a linear layer.
 
+use crate::kernels::conv2d;
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -10,7 +11,7 @@ use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
-use super::pool::max_pool_2x2;
+use crate::kernels::max_pool_2x2;
 
 /// Builds a [`SmallCnn`].
 #[derive(Config, Debug)]
@@ -63,10 +64,10 @@ impl SmallCnnConfig {
 impl SmallCnn {
     /// `[n, c, h, w]` images to `[n, 2 * width]` pooled features (before `fc`).
     pub fn features(&self, x: Tensor<4>) -> Tensor<2> {
-        let x = max_pool_2x2(&self.pool, relu(self.conv1.forward(x)));
-        let x = max_pool_2x2(&self.pool, relu(self.conv2.forward(x)));
-        let x = max_pool_2x2(&self.pool, relu(self.conv3.forward(x)));
-        let x = relu(self.conv4.forward(x));
+        let x = max_pool_2x2(&self.pool, relu(conv2d(&self.conv1, x)));
+        let x = max_pool_2x2(&self.pool, relu(conv2d(&self.conv2, x)));
+        let x = max_pool_2x2(&self.pool, relu(conv2d(&self.conv3, x)));
+        let x = relu(conv2d(&self.conv4, x));
         self.gap.forward(x).flatten(1, 3)
     }
 

@@ -4,6 +4,7 @@
 //! giving per-pixel class logits. Padded convolutions keep the output the
 //! size of the input, which must be divisible by `2^depth`.
 
+use crate::kernels::conv2d;
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
@@ -12,8 +13,8 @@ use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
-use super::pool::max_pool_2x2;
 use crate::error::{NnError, Result};
+use crate::kernels::max_pool_2x2;
 
 /// Builds a [`UNet`].
 #[derive(Config, Debug)]
@@ -58,8 +59,8 @@ impl DoubleConv {
     }
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = relu(self.bn1.forward(self.conv1.forward(x)));
-        relu(self.bn2.forward(self.conv2.forward(x)))
+        let x = relu(self.bn1.forward(conv2d(&self.conv1, x)));
+        relu(self.bn2.forward(conv2d(&self.conv2, x)))
     }
 }
 
@@ -156,6 +157,6 @@ impl UNet {
             x = up.forward(x);
             x = conv.forward(Tensor::cat(vec![skip, x], 1));
         }
-        self.head.forward(x)
+        conv2d(&self.head, x)
     }
 }

@@ -2,6 +2,7 @@
 //! 3x3 convolutions in five max-pooled stages, 7x7 adaptive average pooling
 //! and three linear layers with dropout.
 
+use crate::kernels::conv2d;
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -10,7 +11,7 @@ use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
-use super::pool::max_pool_2x2;
+use crate::kernels::max_pool_2x2;
 
 /// Convolutions per stage of VGG-16.
 const STAGES: [usize; 5] = [2, 2, 3, 3, 3];
@@ -100,7 +101,7 @@ impl Vgg16 {
         let mut convs = self.features.iter();
         for &n in &STAGES {
             for conv in convs.by_ref().take(n) {
-                x = relu(conv.forward(x));
+                x = relu(conv2d(conv, x));
             }
             x = max_pool_2x2(&self.pool, x);
         }

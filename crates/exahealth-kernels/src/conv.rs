@@ -1,0 +1,342 @@
+//! The three passes of a convolution, batch-parallel.
+//!
+//! The batch is cut into one contiguous group of images per rayon thread;
+//! each group reuses one column buffer. The weight gradient sums its
+//! groups' partial sums in group order, so results depend only on the
+//! input and the thread count.
+
+use std::ops::Range;
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{ArrayView2, ArrayViewMut2};
+use rayon::prelude::*;
+
+use crate::geometry::{check_len, ConvError, ConvGeometry};
+use crate::im2col::{col2im_add, im2col};
+
+fn view(rows: usize, cols: usize, data: &[f32]) -> Result<ArrayView2<'_, f32>, ConvError> {
+    ArrayView2::from_shape((rows, cols), data).map_err(|_| ConvError::Length {
+        what: "matrix",
+        actual: data.len(),
+        expected: rows * cols,
+    })
+}
+
+fn view_mut(
+    rows: usize,
+    cols: usize,
+    data: &mut [f32],
+) -> Result<ArrayViewMut2<'_, f32>, ConvError> {
+    let actual = data.len();
+    ArrayViewMut2::from_shape((rows, cols), data).map_err(|_| ConvError::Length {
+        what: "matrix",
+        actual,
+        expected: rows * cols,
+    })
+}
+
+/// Images per group: the batch split evenly over rayon's threads.
+fn group_size(batch: usize) -> usize {
+    batch.div_ceil(rayon::current_num_threads().clamp(1, batch))
+}
+
+fn col_buffer(g: &ConvGeometry) -> Vec<f32> {
+    if g.is_pointwise() {
+        Vec::new()
+    } else {
+        vec![0.0; g.col_rows() * g.out_pixels()]
+    }
+}
+
+/// The convolution of `input` (`[batch, in, h, w]`) with `weight`
+/// (`[out, in, kh, kw]`), without bias: `[batch, out, oh, ow]`.
+pub fn conv2d(input: &[f32], weight: &[f32], g: &ConvGeometry) -> Result<Vec<f32>, ConvError> {
+    check_len("input", input.len(), g.input_len())?;
+    check_len("weight", weight.len(), g.weight_len())?;
+    let weights = view(g.out_channels, g.col_rows(), weight)?;
+    let out_len = g.out_channels * g.out_pixels();
+    let per_group = group_size(g.batch);
+    let mut output = vec![0.0; g.output_len()];
+    output
+        .par_chunks_mut(per_group * out_len)
+        .zip(input.par_chunks(per_group * g.image_len()))
+        .try_for_each(|(outputs, images)| {
+            let mut col = col_buffer(g);
+            for (out, image) in outputs
+                .chunks_exact_mut(out_len)
+                .zip(images.chunks_exact(g.image_len()))
+            {
+                let columns = if g.is_pointwise() {
+                    view(g.col_rows(), g.out_pixels(), image)?
+                } else {
+                    im2col(image, g, &mut col);
+                    view(g.col_rows(), g.out_pixels(), &col)?
+                };
+                let mut out = view_mut(g.out_channels, g.out_pixels(), out)?;
+                general_mat_mul(1.0, &weights, &columns, 0.0, &mut out);
+            }
+            Ok(())
+        })?;
+    Ok(output)
+}
+
+/// The gradient with respect to the input, given the output's gradient
+/// (`[batch, out, oh, ow]`): `[batch, in, h, w]`.
+pub fn conv2d_input_grad(
+    weight: &[f32],
+    out_grad: &[f32],
+    g: &ConvGeometry,
+) -> Result<Vec<f32>, ConvError> {
+    check_len("weight", weight.len(), g.weight_len())?;
+    check_len("output gradient", out_grad.len(), g.output_len())?;
+    let weights_t = view(g.out_channels, g.col_rows(), weight)?.reversed_axes();
+    let out_len = g.out_channels * g.out_pixels();
+    let per_group = group_size(g.batch);
+    let mut grad = vec![0.0; g.input_len()];
+    grad.par_chunks_mut(per_group * g.image_len())
+        .zip(out_grad.par_chunks(per_group * out_len))
+        .try_for_each(|(grads, out_grads)| {
+            let mut col = col_buffer(g);
+            for (image_grad, out_grad) in grads
+                .chunks_exact_mut(g.image_len())
+                .zip(out_grads.chunks_exact(out_len))
+            {
+                let out_grad = view(g.out_channels, g.out_pixels(), out_grad)?;
+                if g.is_pointwise() {
+                    let mut target = view_mut(g.col_rows(), g.out_pixels(), image_grad)?;
+                    general_mat_mul(1.0, &weights_t, &out_grad, 0.0, &mut target);
+                } else {
+                    general_mat_mul(
+                        1.0,
+                        &weights_t,
+                        &out_grad,
+                        0.0,
+                        &mut view_mut(g.col_rows(), g.out_pixels(), &mut col)?,
+                    );
+                    col2im_add(&col, g, image_grad);
+                }
+            }
+            Ok(())
+        })?;
+    Ok(grad)
+}
+
+/// The gradient with respect to the weights: `[out, in, kh, kw]`.
+pub fn conv2d_weight_grad(
+    input: &[f32],
+    out_grad: &[f32],
+    g: &ConvGeometry,
+) -> Result<Vec<f32>, ConvError> {
+    check_len("input", input.len(), g.input_len())?;
+    check_len("output gradient", out_grad.len(), g.output_len())?;
+    let out_len = g.out_channels * g.out_pixels();
+    let per_group = group_size(g.batch);
+    let groups: Vec<Range<usize>> = (0..g.batch)
+        .step_by(per_group)
+        .map(|start| start..(start + per_group).min(g.batch))
+        .collect();
+    let partials = groups
+        .into_par_iter()
+        .map(|images| {
+            let mut sum = vec![0.0; g.weight_len()];
+            let mut col = col_buffer(g);
+            for i in images {
+                let image = &input[i * g.image_len()..(i + 1) * g.image_len()];
+                let columns = if g.is_pointwise() {
+                    view(g.col_rows(), g.out_pixels(), image)?
+                } else {
+                    im2col(image, g, &mut col);
+                    view(g.col_rows(), g.out_pixels(), &col)?
+                };
+                let out_grad = view(
+                    g.out_channels,
+                    g.out_pixels(),
+                    &out_grad[i * out_len..(i + 1) * out_len],
+                )?;
+                let mut target = view_mut(g.out_channels, g.col_rows(), &mut sum)?;
+                general_mat_mul(1.0, &out_grad, &columns.t(), 1.0, &mut target);
+            }
+            Ok(sum)
+        })
+        .collect::<Result<Vec<_>, ConvError>>()?;
+    let mut partials = partials.into_iter();
+    let mut total = partials.next().unwrap_or_else(|| vec![0.0; g.weight_len()]);
+    for partial in partials {
+        for (t, p) in total.iter_mut().zip(&partial) {
+            *t += *p;
+        }
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Direct convolution by its definition, in f64.
+    fn naive(input: &[f32], weight: &[f32], g: &ConvGeometry) -> Vec<f64> {
+        let [h, w] = g.in_size;
+        let [kh, kw] = g.kernel;
+        let [oh, ow] = g.out_size;
+        let mut out = vec![0.0f64; g.output_len()];
+        for n in 0..g.batch {
+            for o in 0..g.out_channels {
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        let mut acc = 0.0f64;
+                        for c in 0..g.in_channels {
+                            for ky in 0..kh {
+                                for kx in 0..kw {
+                                    let iy =
+                                        (oy * g.stride[0] + ky) as isize - g.pad_start[0] as isize;
+                                    let ix =
+                                        (ox * g.stride[1] + kx) as isize - g.pad_start[1] as isize;
+                                    if (0..h as isize).contains(&iy)
+                                        && (0..w as isize).contains(&ix)
+                                    {
+                                        let xv = input[((n * g.in_channels + c) * h + iy as usize)
+                                            * w
+                                            + ix as usize];
+                                        let wv =
+                                            weight[((o * g.in_channels + c) * kh + ky) * kw + kx];
+                                        acc += xv as f64 * wv as f64;
+                                    }
+                                }
+                            }
+                        }
+                        out[((n * g.out_channels + o) * oh + oy) * ow + ox] = acc;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn noise(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (0..n)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    fn geometries() -> Vec<ConvGeometry> {
+        let p = |t, b, l, r| [(t, b), (l, r)];
+        vec![
+            ConvGeometry::new(3, 3, [9, 8], 4, [3, 3], [1, 1], p(1, 1, 1, 1)).unwrap(),
+            ConvGeometry::new(2, 2, [11, 9], 5, [7, 7], [2, 2], p(3, 3, 3, 3)).unwrap(),
+            ConvGeometry::new(5, 4, [6, 6], 3, [1, 1], [1, 1], p(0, 0, 0, 0)).unwrap(),
+            ConvGeometry::new(2, 4, [7, 6], 3, [1, 1], [2, 2], p(0, 0, 0, 0)).unwrap(),
+            ConvGeometry::new(1, 2, [5, 7], 2, [2, 3], [1, 2], p(0, 1, 1, 0)).unwrap(),
+        ]
+    }
+
+    fn assert_close(actual: &[f32], expected: &[f64], what: &str, g: &ConvGeometry) {
+        assert_eq!(actual.len(), expected.len());
+        for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
+            assert!(
+                (*a as f64 - e).abs() <= 1e-4 * (1.0 + e.abs()),
+                "{what} {g:?} at {i}: {a} vs {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn forward_equals_the_definition() {
+        for g in geometries() {
+            let x = noise(g.input_len(), 1);
+            let w = noise(g.weight_len(), 2);
+            assert_close(
+                &conv2d(&x, &w, &g).unwrap(),
+                &naive(&x, &w, &g),
+                "forward",
+                &g,
+            );
+        }
+    }
+
+    /// Gradients of `sum(conv(x, w) * r)` for a fixed `r`, by definition:
+    /// the input gradient at `x[j]` is the forward pass of the unit input
+    /// `e_j` against `r`, and likewise for the weights (the map is linear).
+    #[test]
+    fn gradients_equal_the_definition() {
+        for g in geometries() {
+            let x = noise(g.input_len(), 3);
+            let w = noise(g.weight_len(), 4);
+            let r = noise(g.output_len(), 5);
+            let dot = |out: Vec<f64>| out.iter().zip(&r).map(|(o, r)| o * *r as f64).sum::<f64>();
+            let unit = |n: usize, j: usize| {
+                let mut e = vec![0.0f32; n];
+                e[j] = 1.0;
+                e
+            };
+            let expected_x: Vec<f64> = (0..x.len())
+                .map(|j| dot(naive(&unit(x.len(), j), &w, &g)))
+                .collect();
+            let expected_w: Vec<f64> = (0..w.len())
+                .map(|j| dot(naive(&x, &unit(w.len(), j), &g)))
+                .collect();
+            assert_close(
+                &conv2d_input_grad(&w, &r, &g).unwrap(),
+                &expected_x,
+                "input grad",
+                &g,
+            );
+            assert_close(
+                &conv2d_weight_grad(&x, &r, &g).unwrap(),
+                &expected_w,
+                "weight grad",
+                &g,
+            );
+        }
+    }
+
+    #[test]
+    fn wrong_lengths_are_typed_errors() {
+        let g = geometries()[0];
+        let x = vec![0.0; g.input_len() - 1];
+        let w = vec![0.0; g.weight_len()];
+        assert_eq!(
+            conv2d(&x, &w, &g),
+            Err(ConvError::Length {
+                what: "input",
+                actual: x.len(),
+                expected: g.input_len()
+            })
+        );
+        assert!(conv2d_weight_grad(&vec![0.0; g.input_len()], &[0.0], &g).is_err());
+        assert!(conv2d_input_grad(&[0.0], &vec![0.0; g.output_len()], &g).is_err());
+    }
+
+    #[test]
+    fn results_do_not_depend_on_the_batch_split() {
+        let g = ConvGeometry::new(7, 3, [10, 10], 6, [3, 3], [1, 1], [(1, 1), (1, 1)]).unwrap();
+        let x = noise(g.input_len(), 6);
+        let w = noise(g.weight_len(), 7);
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let three = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        let a = one.install(|| conv2d(&x, &w, &g)).unwrap();
+        let b = three.install(|| conv2d(&x, &w, &g)).unwrap();
+        assert_eq!(a, b, "per-image results are independent of grouping");
+        let ga = one.install(|| conv2d_weight_grad(&x, &a, &g)).unwrap();
+        let gb = three.install(|| conv2d_weight_grad(&x, &a, &g)).unwrap();
+        assert_close(
+            &ga,
+            &gb.iter().map(|v| *v as f64).collect::<Vec<_>>(),
+            "weight grad",
+            &g,
+        );
+    }
+}

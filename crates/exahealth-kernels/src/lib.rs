@@ -1,0 +1,26 @@
+//! CPU kernels for convolutional networks on batched NCHW `f32` data, with
+//! their backward passes: 2-D convolution and 2x2 max-pooling.
+//!
+//! A convolution lowers each image to a column matrix (im2col: one row per
+//! input channel and kernel offset, one column per output pixel) and
+//! multiplies it by the weights with a GEMM; the input gradient goes back
+//! through the transpose (col2im). Images run in parallel on rayon's pool,
+//! each with its own column buffer, so the GEMMs themselves stay
+//! single-threaded and cache-sized.
+//!
+//! Why this exists: Burn's Flex backend convolves and pools 2-D data
+//! through its general 3-D paths; on the small CNN about half of the
+//! convolution time went to that path's index arithmetic and copies around
+//! the GEMM (see `docs/benchmarks.md`). Here the gather is a row copy per
+//! kernel offset and output row. `exahealth-nn` plugs these kernels into
+//! Burn as a backend extension; this crate knows nothing of Burn, so it
+//! builds and tests in seconds.
+
+mod conv;
+mod geometry;
+mod im2col;
+mod pool;
+
+pub use conv::{conv2d, conv2d_input_grad, conv2d_weight_grad};
+pub use geometry::{ConvError, ConvGeometry};
+pub use pool::{max_pool_2x2, max_pool_2x2_grad};

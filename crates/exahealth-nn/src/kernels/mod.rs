@@ -1,0 +1,102 @@
+//! 2-D convolutions through exahealth-kernels's kernels on the Flex CPU
+//! backend, as a Burn backend extension.
+//!
+//! Burn's Flex backend convolves 2-D data through its general 3-D path; on
+//! the small CNN about half of that time was index arithmetic and copies
+//! around the GEMM (profile in `docs/benchmarks.md`). [`conv2d`] runs a
+//! `Conv2d` module through `exahealth_kernels` instead (2-D im2col, one GEMM
+//! per image, images in parallel), with its own backward pass under
+//! autodiff. Anything the kernels do not cover (other backends, groups,
+//! dilation, non-f32 data) takes Burn's own path, so models call
+//! [`conv2d`] unconditionally.
+
+mod autodiff;
+mod backend;
+
+use burn::backend::Dispatch;
+use burn::nn::conv::Conv2d;
+use burn::nn::pool::MaxPool2d;
+use burn::nn::PaddingConfig2d;
+use burn::tensor::{DType, Tensor};
+use exahealth_kernels::ConvGeometry;
+
+use backend::ConvBackend;
+
+/// `module.forward(x)`, through the fast kernels where they apply.
+pub(crate) fn conv2d(module: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    let Some(geometry) = fast_geometry(module, &x) else {
+        return module.forward(x);
+    };
+    let weight = module.weight.val();
+    let out =
+        <Dispatch as ConvBackend>::exa_conv2d(x.into_dispatch(), weight.into_dispatch(), geometry);
+    let out = Tensor::<4>::from_dispatch(out);
+    match &module.bias {
+        Some(bias) => out + bias.val().reshape([1, geometry.out_channels as i32, 1, 1]),
+        None => out,
+    }
+}
+
+/// `pool.forward(x)` for a 2x2, stride-2 max-pool without padding.
+pub(crate) fn max_pool_2x2(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
+    debug_assert!(pool.kernel_size == [2, 2] && pool.stride == [2, 2]);
+    let plain = pool.dilation == [1, 1]
+        && matches!(pool.padding, PaddingConfig2d::Valid)
+        && !pool.ceil_mode;
+    if !plain || x.dtype() != DType::F32 || !backend::is_flex(&x.device()) {
+        return pool.forward(x);
+    }
+    Tensor::from_dispatch(<Dispatch as ConvBackend>::exa_max_pool_2x2(
+        x.into_dispatch(),
+    ))
+}
+
+/// The kernels' geometry for `module` on `x`, or `None` where Burn's own
+/// convolution must run.
+fn fast_geometry(module: &Conv2d, x: &Tensor<4>) -> Option<ConvGeometry> {
+    if module.groups != 1 || module.dilation != [1, 1] || x.dtype() != DType::F32 {
+        return None;
+    }
+    if !backend::is_flex(&x.device()) {
+        return None;
+    }
+    let weight_dims = module.weight.shape().dims::<4>();
+    let [batch, channels, h, w] = x.dims();
+    if weight_dims[1] != channels || module.weight.dtype() != DType::F32 {
+        return None;
+    }
+    let pad = padding(&module.padding, [h, w], module.kernel_size, module.stride);
+    ConvGeometry::new(
+        batch,
+        channels,
+        [h, w],
+        weight_dims[0],
+        module.kernel_size,
+        module.stride,
+        pad,
+    )
+    .ok()
+}
+
+/// `(before, after)` padding per axis, as Burn's `Conv2d` pads: `Same`
+/// pads the total `(ceil(in / stride) - 1) * stride + kernel - in`, the
+/// smaller half first.
+fn padding(
+    config: &PaddingConfig2d,
+    size: [usize; 2],
+    kernel: [usize; 2],
+    stride: [usize; 2],
+) -> [(usize, usize); 2] {
+    match *config {
+        PaddingConfig2d::Valid => [(0, 0); 2],
+        PaddingConfig2d::Explicit(top, left, bottom, right) => [(top, bottom), (left, right)],
+        PaddingConfig2d::Same => [0, 1].map(|d| {
+            let needed = (size[d].div_ceil(stride[d]).max(1) - 1) * stride[d] + kernel[d];
+            let total = needed.saturating_sub(size[d]);
+            (total / 2, total - total / 2)
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests;
