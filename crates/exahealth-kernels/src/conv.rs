@@ -1,10 +1,16 @@
 //! The three passes of a convolution, batch-parallel.
 //!
-//! The batch is cut into one contiguous group of images per rayon thread;
-//! each group reuses one column buffer. The weight gradient sums its
-//! groups' partial sums in group order, so results depend only on the
-//! input and the thread count.
+//! The batch is cut into one contiguous group of images per rayon thread.
+//! Within a group, images go through the GEMM in tiles: one image where its
+//! output is large, several side by side where it is small (ResNet's last
+//! stage has 7x7 outputs, and a 49-column GEMM wastes most of the
+//! microkernel's tiles). Column and staging buffers are per thread and
+//! reused across calls: fresh multi-megabyte buffers cost a page fault per
+//! 4 KiB on every convolution. The weight gradient sums its groups'
+//! partial sums in group order, so results depend only on the input and
+//! the thread count.
 
+use std::cell::RefCell;
 use std::ops::Range;
 
 use ndarray::linalg::general_mat_mul;
@@ -12,7 +18,11 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
 
 use crate::geometry::{check_len, ConvError, ConvGeometry};
-use crate::im2col::{col2im_add, im2col};
+use crate::im2col::{col2im_add, im2col, Block};
+
+/// Columns a GEMM should have at least: below this the microkernel's
+/// edge tiles and the packing overhead dominate.
+const MIN_GEMM_COLUMNS: usize = 512;
 
 fn view(rows: usize, cols: usize, data: &[f32]) -> Result<ArrayView2<'_, f32>, ConvError> {
     ArrayView2::from_shape((rows, cols), data).map_err(|_| ConvError::Length {
@@ -40,11 +50,76 @@ fn group_size(batch: usize) -> usize {
     batch.div_ceil(rayon::current_num_threads().clamp(1, batch))
 }
 
-fn col_buffer(g: &ConvGeometry) -> Vec<f32> {
-    if g.is_pointwise() {
-        Vec::new()
-    } else {
-        vec![0.0; g.col_rows() * g.out_pixels()]
+/// Images per GEMM.
+fn tile_size(g: &ConvGeometry) -> usize {
+    MIN_GEMM_COLUMNS.div_ceil(g.out_pixels())
+}
+
+/// A thread's reusable buffers: the column matrix and a staging matrix
+/// for outputs or output gradients of a multi-image tile.
+#[derive(Default)]
+struct Scratch {
+    columns: Vec<f32>,
+    staging: Vec<f32>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Runs `f` with this thread's scratch buffers (fresh ones if they are in
+/// use further up this thread's stack).
+fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => f(&mut scratch),
+        Err(_) => f(&mut Scratch::default()),
+    })
+}
+
+/// The first `len` elements of `buffer`, grown if needed. Contents are
+/// stale: callers overwrite what they read.
+fn prefix(buffer: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    if buffer.len() < len {
+        buffer.resize(len, 0.0);
+    }
+    &mut buffer[..len]
+}
+
+/// Lowers `images` (consecutive, `image_len` each) side by side into one
+/// column matrix of `images * out_pixels` columns.
+fn lower<'a>(images: &[f32], g: &ConvGeometry, columns: &'a mut Vec<f32>) -> &'a [f32] {
+    let count = images.len() / g.image_len();
+    let stride = count * g.out_pixels();
+    let col = prefix(columns, g.col_rows() * stride);
+    for (j, image) in images.chunks_exact(g.image_len()).enumerate() {
+        let block = Block {
+            stride,
+            offset: j * g.out_pixels(),
+        };
+        im2col(image, g, col, block);
+    }
+    col
+}
+
+/// Copies per-image `[channels, out_pixels]` matrices side by side into
+/// one `[channels, count * out_pixels]` matrix (`gather`), or back.
+fn interleave(per_image: &[f32], side_by_side: &mut [f32], channels: usize, pixels: usize) {
+    let count = per_image.len() / (channels * pixels);
+    for (j, image) in per_image.chunks_exact(channels * pixels).enumerate() {
+        for (c, row) in image.chunks_exact(pixels).enumerate() {
+            let start = (c * count + j) * pixels;
+            side_by_side[start..start + pixels].copy_from_slice(row);
+        }
+    }
+}
+
+fn deinterleave(side_by_side: &[f32], per_image: &mut [f32], channels: usize, pixels: usize) {
+    let count = per_image.len() / (channels * pixels);
+    for (j, image) in per_image.chunks_exact_mut(channels * pixels).enumerate() {
+        for (c, row) in image.chunks_exact_mut(pixels).enumerate() {
+            let start = (c * count + j) * pixels;
+            row.copy_from_slice(&side_by_side[start..start + pixels]);
+        }
     }
 }
 
@@ -56,26 +131,41 @@ pub fn conv2d(input: &[f32], weight: &[f32], g: &ConvGeometry) -> Result<Vec<f32
     let weights = view(g.out_channels, g.col_rows(), weight)?;
     let out_len = g.out_channels * g.out_pixels();
     let per_group = group_size(g.batch);
+    let per_tile = tile_size(g);
     let mut output = vec![0.0; g.output_len()];
     output
         .par_chunks_mut(per_group * out_len)
         .zip(input.par_chunks(per_group * g.image_len()))
         .try_for_each(|(outputs, images)| {
-            let mut col = col_buffer(g);
-            for (out, image) in outputs
-                .chunks_exact_mut(out_len)
-                .zip(images.chunks_exact(g.image_len()))
-            {
-                let columns = if g.is_pointwise() {
-                    view(g.col_rows(), g.out_pixels(), image)?
-                } else {
-                    im2col(image, g, &mut col);
-                    view(g.col_rows(), g.out_pixels(), &col)?
-                };
-                let mut out = view_mut(g.out_channels, g.out_pixels(), out)?;
-                general_mat_mul(1.0, &weights, &columns, 0.0, &mut out);
-            }
-            Ok(())
+            with_scratch(|scratch| {
+                let tiles = outputs
+                    .chunks_mut(per_tile * out_len)
+                    .zip(images.chunks(per_tile * g.image_len()));
+                for (out, images) in tiles {
+                    let columns = images.len() / g.image_len() * g.out_pixels();
+                    let col = if g.is_pointwise() && columns == g.out_pixels() {
+                        images
+                    } else {
+                        lower(images, g, &mut scratch.columns)
+                    };
+                    let col = view(g.col_rows(), columns, col)?;
+                    if columns == g.out_pixels() {
+                        let mut out = view_mut(g.out_channels, columns, out)?;
+                        general_mat_mul(1.0, &weights, &col, 0.0, &mut out);
+                    } else {
+                        let staged = prefix(&mut scratch.staging, g.out_channels * columns);
+                        general_mat_mul(
+                            1.0,
+                            &weights,
+                            &col,
+                            0.0,
+                            &mut view_mut(g.out_channels, columns, staged)?,
+                        );
+                        deinterleave(staged, out, g.out_channels, g.out_pixels());
+                    }
+                }
+                Ok(())
+            })
         })?;
     Ok(output)
 }
@@ -92,31 +182,49 @@ pub fn conv2d_input_grad(
     let weights_t = view(g.out_channels, g.col_rows(), weight)?.reversed_axes();
     let out_len = g.out_channels * g.out_pixels();
     let per_group = group_size(g.batch);
+    let per_tile = tile_size(g);
     let mut grad = vec![0.0; g.input_len()];
     grad.par_chunks_mut(per_group * g.image_len())
         .zip(out_grad.par_chunks(per_group * out_len))
         .try_for_each(|(grads, out_grads)| {
-            let mut col = col_buffer(g);
-            for (image_grad, out_grad) in grads
-                .chunks_exact_mut(g.image_len())
-                .zip(out_grads.chunks_exact(out_len))
-            {
-                let out_grad = view(g.out_channels, g.out_pixels(), out_grad)?;
-                if g.is_pointwise() {
-                    let mut target = view_mut(g.col_rows(), g.out_pixels(), image_grad)?;
-                    general_mat_mul(1.0, &weights_t, &out_grad, 0.0, &mut target);
-                } else {
+            with_scratch(|scratch| {
+                let tiles = grads
+                    .chunks_mut(per_tile * g.image_len())
+                    .zip(out_grads.chunks(per_tile * out_len));
+                for (image_grads, out_grads) in tiles {
+                    let count = image_grads.len() / g.image_len();
+                    let columns = count * g.out_pixels();
+                    let out_grads = if count == 1 {
+                        out_grads
+                    } else {
+                        let staged = prefix(&mut scratch.staging, out_grads.len());
+                        interleave(out_grads, staged, g.out_channels, g.out_pixels());
+                        staged
+                    };
+                    let out_grads = view(g.out_channels, columns, out_grads)?;
+                    if g.is_pointwise() && count == 1 {
+                        let mut target = view_mut(g.col_rows(), columns, image_grads)?;
+                        general_mat_mul(1.0, &weights_t, &out_grads, 0.0, &mut target);
+                        continue;
+                    }
+                    let col = prefix(&mut scratch.columns, g.col_rows() * columns);
                     general_mat_mul(
                         1.0,
                         &weights_t,
-                        &out_grad,
+                        &out_grads,
                         0.0,
-                        &mut view_mut(g.col_rows(), g.out_pixels(), &mut col)?,
+                        &mut view_mut(g.col_rows(), columns, col)?,
                     );
-                    col2im_add(&col, g, image_grad);
+                    for (j, image_grad) in image_grads.chunks_exact_mut(g.image_len()).enumerate() {
+                        let block = Block {
+                            stride: columns,
+                            offset: j * g.out_pixels(),
+                        };
+                        col2im_add(col, g, block, image_grad);
+                    }
                 }
-            }
-            Ok(())
+                Ok(())
+            })
         })?;
     Ok(grad)
 }
@@ -131,6 +239,7 @@ pub fn conv2d_weight_grad(
     check_len("output gradient", out_grad.len(), g.output_len())?;
     let out_len = g.out_channels * g.out_pixels();
     let per_group = group_size(g.batch);
+    let per_tile = tile_size(g);
     let groups: Vec<Range<usize>> = (0..g.batch)
         .step_by(per_group)
         .map(|start| start..(start + per_group).min(g.batch))
@@ -138,25 +247,32 @@ pub fn conv2d_weight_grad(
     let partials = groups
         .into_par_iter()
         .map(|images| {
-            let mut sum = vec![0.0; g.weight_len()];
-            let mut col = col_buffer(g);
-            for i in images {
-                let image = &input[i * g.image_len()..(i + 1) * g.image_len()];
-                let columns = if g.is_pointwise() {
-                    view(g.col_rows(), g.out_pixels(), image)?
-                } else {
-                    im2col(image, g, &mut col);
-                    view(g.col_rows(), g.out_pixels(), &col)?
-                };
-                let out_grad = view(
-                    g.out_channels,
-                    g.out_pixels(),
-                    &out_grad[i * out_len..(i + 1) * out_len],
-                )?;
-                let mut target = view_mut(g.out_channels, g.col_rows(), &mut sum)?;
-                general_mat_mul(1.0, &out_grad, &columns.t(), 1.0, &mut target);
-            }
-            Ok(sum)
+            with_scratch(|scratch| {
+                let mut sum = vec![0.0; g.weight_len()];
+                for start in images.clone().step_by(per_tile) {
+                    let end = (start + per_tile).min(images.end);
+                    let tile = &input[start * g.image_len()..end * g.image_len()];
+                    let out_grads = &out_grad[start * out_len..end * out_len];
+                    let columns = (end - start) * g.out_pixels();
+                    let col = if g.is_pointwise() && end - start == 1 {
+                        tile
+                    } else {
+                        lower(tile, g, &mut scratch.columns)
+                    };
+                    let out_grads = if end - start == 1 {
+                        out_grads
+                    } else {
+                        let staged = prefix(&mut scratch.staging, out_grads.len());
+                        interleave(out_grads, staged, g.out_channels, g.out_pixels());
+                        staged
+                    };
+                    let col = view(g.col_rows(), columns, col)?;
+                    let out_grads = view(g.out_channels, columns, out_grads)?;
+                    let mut target = view_mut(g.out_channels, g.col_rows(), &mut sum)?;
+                    general_mat_mul(1.0, &out_grads, &col.t(), 1.0, &mut target);
+                }
+                Ok(sum)
+            })
         })
         .collect::<Result<Vec<_>, ConvError>>()?;
     let mut partials = partials.into_iter();
@@ -234,6 +350,9 @@ mod tests {
             ConvGeometry::new(5, 4, [6, 6], 3, [1, 1], [1, 1], p(0, 0, 0, 0)).unwrap(),
             ConvGeometry::new(2, 4, [7, 6], 3, [1, 1], [2, 2], p(0, 0, 0, 0)).unwrap(),
             ConvGeometry::new(1, 2, [5, 7], 2, [2, 3], [1, 2], p(0, 1, 1, 0)).unwrap(),
+            // Small outputs: several images per GEMM, pointwise too.
+            ConvGeometry::new(9, 3, [4, 5], 4, [3, 3], [1, 1], p(1, 1, 1, 1)).unwrap(),
+            ConvGeometry::new(6, 5, [3, 3], 2, [1, 1], [1, 1], p(0, 0, 0, 0)).unwrap(),
         ]
     }
 

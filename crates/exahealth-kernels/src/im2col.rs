@@ -50,14 +50,37 @@ fn taps(g: &ConvGeometry) -> impl Iterator<Item = Tap> + '_ {
     })
 }
 
-/// Writes the column matrix (`col_rows x out_pixels`, row-major) of one
-/// image (`in_channels x h x w`).
-pub(crate) fn im2col(image: &[f32], g: &ConvGeometry, col: &mut [f32]) {
+/// Where one image's columns sit in a column matrix that may hold several
+/// images side by side: row `r` of this image is
+/// `col[r * stride + offset..][..out_pixels]`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Block {
+    pub stride: usize,
+    pub offset: usize,
+}
+
+impl Block {
+    /// A column matrix of this image alone.
+    #[cfg(test)]
+    pub fn alone(g: &ConvGeometry) -> Self {
+        Block {
+            stride: g.out_pixels(),
+            offset: 0,
+        }
+    }
+}
+
+/// Writes the column matrix (`col_rows x out_pixels`) of one image
+/// (`in_channels x h x w`) into `block` of `col`.
+pub(crate) fn im2col(image: &[f32], g: &ConvGeometry, col: &mut [f32], block: Block) {
     let [h, w] = g.in_size;
     let [sy, sx] = g.stride;
     let [py, px] = g.pad_start;
     let ow = g.out_size[1];
-    for (row, tap) in col.chunks_exact_mut(g.out_pixels()).zip(taps(g)) {
+    let rows = col
+        .chunks_mut(block.stride)
+        .map(|r| &mut r[block.offset..block.offset + g.out_pixels()]);
+    for (row, tap) in rows.zip(taps(g)) {
         let plane = &image[tap.plane * h * w..(tap.plane + 1) * h * w];
         let (y_lo, y_hi) = tap.rows;
         let (x_lo, x_hi) = tap.cols;
@@ -84,14 +107,17 @@ pub(crate) fn im2col(image: &[f32], g: &ConvGeometry, col: &mut [f32]) {
     }
 }
 
-/// Adds a column matrix back onto one image's gradient: the transpose of
-/// [`im2col`] (padding taps are dropped).
-pub(crate) fn col2im_add(col: &[f32], g: &ConvGeometry, image: &mut [f32]) {
+/// Adds `block` of a column matrix back onto one image's gradient: the
+/// transpose of [`im2col`] (padding taps are dropped).
+pub(crate) fn col2im_add(col: &[f32], g: &ConvGeometry, block: Block, image: &mut [f32]) {
     let [h, w] = g.in_size;
     let [sy, sx] = g.stride;
     let [py, px] = g.pad_start;
     let ow = g.out_size[1];
-    for (row, tap) in col.chunks_exact(g.out_pixels()).zip(taps(g)) {
+    let rows = col
+        .chunks(block.stride)
+        .map(|r| &r[block.offset..block.offset + g.out_pixels()]);
+    for (row, tap) in rows.zip(taps(g)) {
         let plane = &mut image[tap.plane * h * w..(tap.plane + 1) * h * w];
         let (x_lo, x_hi) = tap.cols;
         if x_lo == x_hi {
@@ -173,8 +199,61 @@ mod tests {
         for g in geometries() {
             let image = ramp(g.image_len());
             let mut col = vec![f32::NAN; g.col_rows() * g.out_pixels()];
-            im2col(&image, &g, &mut col);
+            im2col(&image, &g, &mut col, Block::alone(&g));
             assert_eq!(col, naive_im2col(&image, &g), "{g:?}");
+        }
+    }
+
+    #[test]
+    fn images_side_by_side_fill_their_own_blocks() {
+        for g in geometries() {
+            let (a, b) = (ramp(g.image_len()), ramp(g.image_len() + 5)[5..].to_vec());
+            let (rows, n) = (g.col_rows(), g.out_pixels());
+            let mut col = vec![f32::NAN; rows * 2 * n];
+            im2col(
+                &a,
+                &g,
+                &mut col,
+                Block {
+                    stride: 2 * n,
+                    offset: 0,
+                },
+            );
+            im2col(
+                &b,
+                &g,
+                &mut col,
+                Block {
+                    stride: 2 * n,
+                    offset: n,
+                },
+            );
+            let (na, nb) = (naive_im2col(&a, &g), naive_im2col(&b, &g));
+            for r in 0..rows {
+                assert_eq!(
+                    col[r * 2 * n..r * 2 * n + n],
+                    na[r * n..(r + 1) * n],
+                    "{g:?}"
+                );
+                assert_eq!(
+                    col[r * 2 * n + n..(r + 1) * 2 * n],
+                    nb[r * n..(r + 1) * n],
+                    "{g:?}"
+                );
+            }
+            let mut back = vec![0.0; g.image_len()];
+            col2im_add(
+                &col,
+                &g,
+                Block {
+                    stride: 2 * n,
+                    offset: n,
+                },
+                &mut back,
+            );
+            let mut alone = vec![0.0; g.image_len()];
+            col2im_add(&nb, &g, Block::alone(&g), &mut alone);
+            assert_eq!(back, alone, "{g:?}");
         }
     }
 
@@ -185,10 +264,10 @@ mod tests {
             let x = ramp(g.image_len());
             let c: Vec<f32> = ramp(g.col_rows() * g.out_pixels() + 3)[3..].to_vec();
             let mut col = vec![0.0; c.len()];
-            im2col(&x, &g, &mut col);
+            im2col(&x, &g, &mut col, Block::alone(&g));
             let lhs: f64 = col.iter().zip(&c).map(|(a, b)| *a as f64 * *b as f64).sum();
             let mut back = vec![0.0; x.len()];
-            col2im_add(&c, &g, &mut back);
+            col2im_add(&c, &g, Block::alone(&g), &mut back);
             let rhs: f64 = x
                 .iter()
                 .zip(&back)

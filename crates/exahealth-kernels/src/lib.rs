@@ -1,5 +1,6 @@
 //! CPU kernels for convolutional networks on batched NCHW `f32` data, with
-//! their backward passes: 2-D convolution and 2x2 max-pooling.
+//! their backward passes: 2-D convolution, 2x2 max-pooling and batch
+//! normalisation.
 //!
 //! A convolution lowers each image to a column matrix (im2col: one row per
 //! input channel and kernel offset, one column per output pixel) and
@@ -19,8 +20,14 @@
 mod conv;
 mod geometry;
 mod im2col;
+mod norm;
 mod pool;
+mod pool_general;
 
 pub use conv::{conv2d, conv2d_input_grad, conv2d_weight_grad};
 pub use geometry::{ConvError, ConvGeometry};
+pub use norm::{
+    batch_norm_stats, batch_norm_train_grad, channel_affine, norm_affine, BatchNormGrads, NormShape,
+};
 pub use pool::{max_pool_2x2, max_pool_2x2_grad};
+pub use pool_general::{max_pool2d, max_pool2d_grad, PoolGeometry};

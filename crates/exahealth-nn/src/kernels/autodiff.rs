@@ -9,9 +9,12 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Flex};
 use burn::tensor::Shape;
 use burn_flex::FlexTensor;
-use exahealth_kernels::ConvGeometry;
+use exahealth_kernels::{ConvGeometry, PoolGeometry};
 
-use super::backend::{dims4, from_vec, with_f32, ConvBackend, GeometryShapes};
+use burn::backend::ops::ModuleOps;
+use burn::backend::TensorMetadata;
+
+use super::backend::{dims4, from_vec, norm_shape, with_f32, ConvBackend, GeometryShapes};
 
 #[derive(Debug)]
 struct ConvBackward;
@@ -78,7 +81,157 @@ impl Backward<Flex, 1> for MaxPoolBackward {
     }
 }
 
+#[derive(Debug)]
+struct GeneralMaxPoolBackward;
+
+impl Backward<Flex, 1> for GeneralMaxPoolBackward {
+    /// The checkpointed input and the pooling's geometry.
+    type State = (NodeId, PoolGeometry);
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 1>,
+        grads: &mut Gradients,
+        checkpointer: &mut Checkpointer,
+    ) {
+        let [node_x] = ops.parents;
+        let out_grad = grads.consume::<Flex>(&ops.node);
+        let (x_id, geometry) = ops.state;
+        let x: FlexTensor = checkpointer.retrieve_node_output(x_id);
+        if let Some(node) = node_x {
+            let grad = with_f32(&x, |x| {
+                with_f32(&out_grad, |g| {
+                    exahealth_kernels::max_pool2d_grad(x, g, &geometry)
+                })
+            });
+            grads.register::<Flex>(node.id, from_vec(grad, x.shape()));
+        }
+    }
+}
+
+#[derive(Debug)]
+struct BatchNormBackward;
+
+impl Backward<Flex, 3> for BatchNormBackward {
+    /// The checkpointed input and gamma, the batch statistics and epsilon.
+    type State = (NodeId, NodeId, FlexTensor, FlexTensor, f64);
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 3>,
+        grads: &mut Gradients,
+        checkpointer: &mut Checkpointer,
+    ) {
+        let [node_x, node_gamma, node_beta] = ops.parents;
+        let out_grad = grads.consume::<Flex>(&ops.node);
+        let (x_id, gamma_id, mean, variance, epsilon) = ops.state;
+        let x: FlexTensor = checkpointer.retrieve_node_output(x_id);
+        let gamma: FlexTensor = checkpointer.retrieve_node_output(gamma_id);
+        let shape = norm_shape(&x);
+        let result = with_f32(&x, |x| {
+            with_f32(&out_grad, |g| {
+                with_f32(&gamma, |gamma| {
+                    with_f32(&mean, |mean| {
+                        with_f32(&variance, |var| {
+                            exahealth_kernels::batch_norm_train_grad(
+                                x, g, shape, gamma, mean, var, epsilon,
+                            )
+                        })
+                    })
+                })
+            })
+        });
+        let grads_of = result.unwrap_or_else(|e| panic!("batch norm kernel: {e}"));
+        let channels = Shape::new([shape.channels]);
+        if let Some(node) = node_x {
+            grads.register::<Flex>(node.id, from_vec(Ok(grads_of.x), x.shape()));
+        }
+        if let Some(node) = node_gamma {
+            grads.register::<Flex>(node.id, from_vec(Ok(grads_of.gamma), channels.clone()));
+        }
+        if let Some(node) = node_beta {
+            grads.register::<Flex>(node.id, from_vec(Ok(grads_of.beta), channels));
+        }
+    }
+}
+
 impl<C: CheckpointStrategy> ConvBackend for Autodiff<Flex, C> {
+    fn exa_max_pool2d(x: FloatTensor<Self>, geometry: PoolGeometry) -> FloatTensor<Self> {
+        match GeneralMaxPoolBackward
+            .prepare::<C>([x.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(mut prep) => {
+                let x_id = prep.checkpoint(&x);
+                prep.finish(
+                    (x_id, geometry),
+                    Flex::exa_max_pool2d(x.into_primitive(), geometry),
+                )
+            }
+            OpsKind::UnTracked(prep) => {
+                prep.finish(Flex::exa_max_pool2d(x.into_primitive(), geometry))
+            }
+        }
+    }
+
+    fn exa_batch_norm(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        mean: FloatTensor<Self>,
+        variance: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> FloatTensor<Self> {
+        // Callers use the fused pass without autodiff only; here Burn's
+        // composition keeps the gradients right.
+        Self::batch_norm(x, gamma, beta, mean, variance, epsilon)
+    }
+
+    fn exa_batch_norm_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let prepared = BatchNormBackward
+            .prepare::<C>([x.node(), gamma.node(), beta.node()])
+            .compute_bound()
+            .stateful();
+        match prepared {
+            OpsKind::Tracked(mut prep) => {
+                let x_id = prep.checkpoint(&x);
+                let gamma_id = prep.checkpoint(&gamma);
+                let (out, mean, variance) = Flex::exa_batch_norm_train(
+                    x.into_primitive(),
+                    gamma.into_primitive(),
+                    beta.into_primitive(),
+                    epsilon,
+                );
+                let state = (x_id, gamma_id, mean.clone(), variance.clone(), epsilon);
+                let out = prep.finish(state, out);
+                (
+                    out,
+                    <FloatTensor<Self>>::new(mean),
+                    <FloatTensor<Self>>::new(variance),
+                )
+            }
+            OpsKind::UnTracked(prep) => {
+                let (out, mean, variance) = Flex::exa_batch_norm_train(
+                    x.into_primitive(),
+                    gamma.into_primitive(),
+                    beta.into_primitive(),
+                    epsilon,
+                );
+                (
+                    prep.finish(out),
+                    <FloatTensor<Self>>::new(mean),
+                    <FloatTensor<Self>>::new(variance),
+                )
+            }
+        }
+    }
+
     fn exa_max_pool_2x2(x: FloatTensor<Self>) -> FloatTensor<Self> {
         match MaxPoolBackward
             .prepare::<C>([x.node()])

@@ -4,7 +4,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{backend_extension, Backend, DispatchDevice, Flex, TensorMetadata};
 use burn::tensor::{Device, Shape, TensorData};
 use burn_flex::FlexTensor;
-use exahealth_kernels::ConvGeometry;
+use exahealth_kernels::{ConvGeometry, NormShape, PoolGeometry};
 
 /// Operations run by exahealth-kernels. Implemented for Flex and for
 /// autodiff over Flex.
@@ -18,6 +18,26 @@ pub(crate) trait ConvBackend: Backend {
     ) -> FloatTensor<Self>;
     /// A 2x2 max-pool at stride 2 over `[n, c, h, w]`.
     fn exa_max_pool_2x2(x: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// A max-pool of any kernel, stride and padding over `[n, c, h, w]`
+    /// (`geometry.planes` is `n * c`).
+    fn exa_max_pool2d(x: FloatTensor<Self>, geometry: PoolGeometry) -> FloatTensor<Self>;
+    /// Batch normalisation with given (running) statistics.
+    fn exa_batch_norm(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        mean: FloatTensor<Self>,
+        variance: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> FloatTensor<Self>;
+    /// Batch normalisation with the batch's own statistics: the output,
+    /// the mean and the biased variance (Burn's `batch_norm_train`).
+    fn exa_batch_norm_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 }
 
 impl ConvBackend for Flex {
@@ -32,6 +52,71 @@ impl ConvBackend for Flex {
         let [n, c, h, w] = dims4(&x);
         let out = with_f32(&x, |x| exahealth_kernels::max_pool_2x2(x, n * c, [h, w]));
         from_vec(out, Shape::new([n, c, h / 2, w / 2]))
+    }
+
+    fn exa_max_pool2d(x: FlexTensor, geometry: PoolGeometry) -> FlexTensor {
+        let [n, c, _, _] = dims4(&x);
+        let out = with_f32(&x, |x| exahealth_kernels::max_pool2d(x, &geometry));
+        let [oh, ow] = geometry.out_size;
+        from_vec(out, Shape::new([n, c, oh, ow]))
+    }
+
+    fn exa_batch_norm(
+        x: FlexTensor,
+        gamma: FlexTensor,
+        beta: FlexTensor,
+        mean: FlexTensor,
+        variance: FlexTensor,
+        epsilon: f64,
+    ) -> FlexTensor {
+        let shape = norm_shape(&x);
+        let (scale, shift) = exahealth_kernels::norm_affine(
+            &to_vec(&gamma),
+            &to_vec(&beta),
+            &to_vec(&mean),
+            &to_vec(&variance),
+            epsilon,
+        );
+        let out = with_f32(&x, |x| {
+            exahealth_kernels::channel_affine(x, shape, &scale, &shift)
+        });
+        from_vec(out, x.shape())
+    }
+
+    fn exa_batch_norm_train(
+        x: FlexTensor,
+        gamma: FlexTensor,
+        beta: FlexTensor,
+        epsilon: f64,
+    ) -> (FlexTensor, FlexTensor, FlexTensor) {
+        let shape = norm_shape(&x);
+        let stats = with_f32(&x, |x| exahealth_kernels::batch_norm_stats(x, shape));
+        let (mean, variance) = stats.unwrap_or_else(|e| panic!("batch norm kernel: {e}"));
+        let (scale, shift) = with_f32(&gamma, |g| {
+            with_f32(&beta, |b| {
+                exahealth_kernels::norm_affine(g, b, &mean, &variance, epsilon)
+            })
+        });
+        let out = with_f32(&x, |x| {
+            exahealth_kernels::channel_affine(x, shape, &scale, &shift)
+        });
+        let channels = Shape::new([shape.channels]);
+        (
+            from_vec(out, x.shape()),
+            from_vec(Ok(mean), channels.clone()),
+            from_vec(Ok(variance), channels),
+        )
+    }
+}
+
+/// `[batch, channels, everything else]` of a batch-normalised tensor.
+pub(super) fn norm_shape(x: &FlexTensor) -> NormShape {
+    let shape = x.shape();
+    let (batch, channels) = (shape[0], shape[1]);
+    NormShape {
+        batch,
+        channels,
+        pixels: shape.num_elements() / (batch * channels).max(1),
     }
 }
 
@@ -62,6 +147,11 @@ pub(super) fn with_f32<R>(tensor: &FlexTensor, f: impl FnOnce(&[f32]) -> R) -> R
                 .expect("a contiguous f32 tensor"))
         }
     }
+}
+
+/// A small tensor's elements (per-channel parameters).
+fn to_vec(tensor: &FlexTensor) -> Vec<f32> {
+    with_f32(tensor, <[f32]>::to_vec)
 }
 
 /// A kernel's output as a Flex tensor. The kernels fail only on lengths

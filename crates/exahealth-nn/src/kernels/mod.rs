@@ -16,9 +16,10 @@ mod backend;
 use burn::backend::Dispatch;
 use burn::nn::conv::Conv2d;
 use burn::nn::pool::MaxPool2d;
+use burn::nn::BatchNorm;
 use burn::nn::PaddingConfig2d;
 use burn::tensor::{DType, Tensor};
-use exahealth_kernels::ConvGeometry;
+use exahealth_kernels::{ConvGeometry, PoolGeometry};
 
 use backend::ConvBackend;
 
@@ -37,18 +38,82 @@ pub(crate) fn conv2d(module: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     }
 }
 
-/// `pool.forward(x)` for a 2x2, stride-2 max-pool without padding.
-pub(crate) fn max_pool_2x2(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
-    debug_assert!(pool.kernel_size == [2, 2] && pool.stride == [2, 2]);
-    let plain = pool.dilation == [1, 1]
-        && matches!(pool.padding, PaddingConfig2d::Valid)
-        && !pool.ceil_mode;
+/// `pool.forward(x)` for a max-pool without dilation or ceiling mode;
+/// 2x2 at stride 2 has a kernel of its own.
+pub(crate) fn max_pool(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
+    let plain = pool.dilation == [1, 1] && !pool.ceil_mode;
     if !plain || x.dtype() != DType::F32 || !backend::is_flex(&x.device()) {
         return pool.forward(x);
     }
-    Tensor::from_dispatch(<Dispatch as ConvBackend>::exa_max_pool_2x2(
+    let pad = match pool.padding {
+        PaddingConfig2d::Valid => [0, 0],
+        PaddingConfig2d::Explicit(top, left, bottom, right) if top == bottom && left == right => {
+            [top, left]
+        }
+        _ => return pool.forward(x),
+    };
+    if pool.kernel_size == [2, 2] && pool.stride == [2, 2] && pad == [0, 0] {
+        return Tensor::from_dispatch(<Dispatch as ConvBackend>::exa_max_pool_2x2(
+            x.into_dispatch(),
+        ));
+    }
+    let [n, c, h, w] = x.dims();
+    match PoolGeometry::new(n * c, [h, w], pool.kernel_size, pool.stride, pad) {
+        Ok(geometry) => Tensor::from_dispatch(<Dispatch as ConvBackend>::exa_max_pool2d(
+            x.into_dispatch(),
+            geometry,
+        )),
+        Err(_) => pool.forward(x),
+    }
+}
+
+/// `norm.forward(x)`: batch statistics (and a running-statistics update)
+/// when training, running statistics otherwise, as Burn's `BatchNorm`
+/// decides.
+pub(crate) fn batch_norm<const D: usize>(norm: &BatchNorm, x: Tensor<D>) -> Tensor<D> {
+    let device = x.device();
+    if x.dtype() != DType::F32 || !backend::is_flex(&device) {
+        return norm.forward(x);
+    }
+    let training = device.is_autodiff() && norm.training.is_enabled();
+    if !training {
+        if device.is_autodiff() {
+            // A frozen layer under autodiff: gradients still flow through
+            // it, which the fused pass does not record.
+            return norm.forward(x);
+        }
+        let out = <Dispatch as ConvBackend>::exa_batch_norm(
+            x.into_dispatch(),
+            norm.gamma.val().into_dispatch(),
+            norm.beta.val().into_dispatch(),
+            norm.running_mean.value().into_dispatch(),
+            norm.running_var.value().into_dispatch(),
+            norm.epsilon,
+        );
+        return Tensor::from_dispatch(out);
+    }
+    let (out, mean, variance) = <Dispatch as ConvBackend>::exa_batch_norm_train(
         x.into_dispatch(),
-    ))
+        norm.gamma.val().into_dispatch(),
+        norm.beta.val().into_dispatch(),
+        norm.epsilon,
+    );
+    let (mean, variance) = (
+        Tensor::<1>::from_dispatch(mean),
+        Tensor::<1>::from_dispatch(variance),
+    );
+    let momentum = norm.momentum;
+    let running_mean = norm.running_mean.value_sync().to_device(&device);
+    let running_var = norm.running_var.value_sync().to_device(&device);
+    let running_mean = running_mean
+        .mul_scalar(1.0 - momentum)
+        .add(mean.detach().mul_scalar(momentum));
+    let running_var = running_var
+        .mul_scalar(1.0 - momentum)
+        .add(variance.detach().mul_scalar(momentum));
+    norm.running_mean.update(running_mean.detach());
+    norm.running_var.update(running_var.detach());
+    Tensor::from_dispatch(out)
 }
 
 /// The kernels' geometry for `module` on `x`, or `None` where Burn's own

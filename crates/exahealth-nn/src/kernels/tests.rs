@@ -4,9 +4,12 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::PaddingConfig2d;
 use burn::tensor::{Device, Distribution, Tensor};
 
+use burn::module::{Param, RunningState};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig};
+use burn::tensor::Tolerance;
 
-use super::{conv2d, fast_geometry, max_pool_2x2};
+use super::{batch_norm, conv2d, fast_geometry, max_pool};
 
 fn max_diff(a: Tensor<4>, b: Tensor<4>) -> f32 {
     (a - b).abs().max().into_scalar::<f32>()
@@ -124,13 +127,50 @@ fn pool() -> MaxPool2d {
     MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init()
 }
 
+/// ResNet's and DenseNet's stem pool.
+fn stem_pool() -> MaxPool2d {
+    MaxPool2dConfig::new([3, 3])
+        .with_strides([2, 2])
+        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+        .init()
+}
+
+#[test]
+fn stem_max_pool_and_its_gradient_equal_burns() {
+    let device = crate::cpu_train_device();
+    for dims in [[2, 3, 9, 8], [1, 2, 12, 12]] {
+        let x = Tensor::<4>::random(dims, Distribution::Normal(0.0, 1.0), &device);
+        let r = Tensor::<4>::random(
+            stem_pool().forward(x.clone()).dims(),
+            Distribution::Normal(0.0, 1.0),
+            &device,
+        );
+        let run = |fast: bool| {
+            let x = x.clone().detach().require_grad();
+            let y = if fast {
+                max_pool(&stem_pool(), x.clone())
+            } else {
+                stem_pool().forward(x.clone())
+            };
+            let grads = (y.clone() * r.clone()).sum().backward();
+            (y.inner(), x.grad(&grads).expect("input gradient"))
+        };
+        let ((fy, fg), (by, bg)) = (run(true), run(false));
+        assert_eq!(max_diff(fy, by), 0.0, "{dims:?}");
+        assert!(
+            (fg - bg).abs().max().into_scalar::<f32>() < 1e-6,
+            "{dims:?}"
+        );
+    }
+}
+
 #[test]
 fn max_pool_equals_burns_pooling() {
     let device = crate::cpu_device();
     // Odd sizes: the last row or column is dropped, as Burn drops it.
     for dims in [[2, 3, 8, 6], [1, 2, 5, 7], [3, 1, 2, 2]] {
         let x = Tensor::<4>::random(dims, Distribution::Normal(0.0, 1.0), &device);
-        let fast = max_pool_2x2(&pool(), x.clone());
+        let fast = max_pool(&pool(), x.clone());
         let reference = pool().forward(x);
         assert_eq!(fast.dims(), reference.dims());
         assert_eq!(max_diff(fast, reference), 0.0, "{dims:?}");
@@ -150,7 +190,7 @@ fn max_pool_gradient_equals_burns() {
         let grad_of = |fast: bool| {
             let x = x.clone().detach().require_grad();
             let y = if fast {
-                max_pool_2x2(&pool(), x.clone())
+                max_pool(&pool(), x.clone())
             } else {
                 pool().forward(x.clone())
             };
@@ -163,4 +203,60 @@ fn max_pool_gradient_equals_burns() {
             .into_scalar::<f32>();
         assert_eq!(d, 0.0, "{dims:?}");
     }
+}
+
+/// A batch norm with non-trivial parameters and running statistics.
+fn norm(channels: usize, device: &Device) -> BatchNorm {
+    let mut norm = BatchNormConfig::new(channels).init(device);
+    let param = |seed: f32| {
+        let values: Vec<f32> = (0..channels).map(|c| 0.5 + seed * c as f32).collect();
+        Tensor::<1>::from_floats(values.as_slice(), device)
+    };
+    norm.gamma = Param::from_tensor(param(0.3));
+    norm.beta = Param::from_tensor(param(-0.2));
+    norm.running_mean = RunningState::new(param(0.1));
+    norm.running_var = RunningState::new(param(0.4));
+    norm
+}
+
+#[test]
+fn batch_norm_with_running_statistics_equals_burns() {
+    let device = crate::cpu_device();
+    let norm = norm(3, &device);
+    let x = Tensor::<4>::random([2, 3, 5, 4], Distribution::Normal(1.0, 2.0), &device);
+    let d = max_diff(batch_norm(&norm, x.clone()), norm.forward(x));
+    assert!(d < 1e-5, "{d}");
+}
+
+#[test]
+fn batch_norm_training_equals_burns_output_gradients_and_running_statistics() {
+    let device = crate::cpu_train_device();
+    let x = Tensor::<4>::random([3, 4, 5, 6], Distribution::Normal(2.0, 3.0), &device);
+    let r = Tensor::<4>::random([3, 4, 5, 6], Distribution::Normal(0.0, 1.0), &device);
+    let run = |fast: bool| {
+        let norm = norm(4, &device);
+        let x = x.clone().detach().require_grad();
+        let y = if fast {
+            batch_norm(&norm, x.clone())
+        } else {
+            norm.forward(x.clone())
+        };
+        let grads = (y.clone() * r.clone()).sum().backward();
+        let gx = x.grad(&grads).expect("input gradient");
+        let gg = norm.gamma.val().grad(&grads).expect("gamma gradient");
+        let gb = norm.beta.val().grad(&grads).expect("beta gradient");
+        let stats = (
+            norm.running_mean.value().into_data(),
+            norm.running_var.value().into_data(),
+        );
+        (y.inner(), gx, gg, gb, stats)
+    };
+    let (fy, fx, fg, fb, fs) = run(true);
+    let (by, bx, bg, bb, bs) = run(false);
+    assert!(max_diff(fy, by) < 1e-4);
+    assert!((fx - bx).abs().max().into_scalar::<f32>() < 1e-4);
+    assert!((fg - bg).abs().max().into_scalar::<f32>() < 1e-3);
+    assert!((fb - bb).abs().max().into_scalar::<f32>() < 1e-3);
+    fs.0.assert_approx_eq::<f32>(&bs.0, Tolerance::absolute(1e-5));
+    fs.1.assert_approx_eq::<f32>(&bs.1, Tolerance::absolute(1e-4));
 }

@@ -10,7 +10,7 @@
 //! `features.` prefix and 1-based `denselayerN` names are rewritten
 //! ([`densenet_pytorch_remapping`]).
 
-use crate::kernels::conv2d;
+use crate::kernels::{batch_norm, conv2d, max_pool};
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::Conv2d;
@@ -155,15 +155,15 @@ impl DenseNetConfig {
 
 impl DenseLayer {
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let y = conv2d(&self.conv1, relu(self.norm1.forward(x)));
-        conv2d(&self.conv2, relu(self.norm2.forward(y)))
+        let y = conv2d(&self.conv1, relu(batch_norm(&self.norm1, x)));
+        conv2d(&self.conv2, relu(batch_norm(&self.norm2, y)))
     }
 }
 
 impl Transition {
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         self.pool
-            .forward(conv2d(&self.conv, relu(self.norm.forward(x))))
+            .forward(conv2d(&self.conv, relu(batch_norm(&self.norm, x))))
     }
 }
 
@@ -179,9 +179,10 @@ impl DenseNet {
     /// `[n, c, h, w]` images to `[n, features]` pooled features (before
     /// `classifier`; 1024 for DenseNet-121).
     pub fn features(&self, x: Tensor<4>) -> Tensor<2> {
-        let x = self
-            .pool0
-            .forward(relu(self.norm0.forward(conv2d(&self.conv0, x))));
+        let x = max_pool(
+            &self.pool0,
+            relu(batch_norm(&self.norm0, conv2d(&self.conv0, x))),
+        );
         let stages = [
             (&self.denseblock1, &self.transition1),
             (&self.denseblock2, &self.transition2),
@@ -195,7 +196,7 @@ impl DenseNet {
                 None => x,
             }
         });
-        let x = relu(self.norm5.forward(x));
+        let x = relu(batch_norm(&self.norm5, x));
         self.avgpool.forward(x).flatten(1, 3)
     }
 

@@ -3,7 +3,7 @@
 //! pooling and a linear head. Field names follow torchvision's
 //! (`conv1`, `bn1`, `layer1.0.conv1`, `fc`) so PyTorch weights map by name.
 
-use crate::kernels::conv2d;
+use crate::kernels::{batch_norm, conv2d, max_pool};
 use burn::config::Config;
 use burn::module::{Initializer, Module};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -184,13 +184,13 @@ impl Block {
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let identity = match &self.downsample {
-            Some(d) => d.bn.forward(conv2d(&d.conv, x.clone())),
+            Some(d) => batch_norm(&d.bn, conv2d(&d.conv, x.clone())),
             None => x.clone(),
         };
-        let y = relu(self.bn1.forward(conv2d(&self.conv1, x)));
-        let y = self.bn2.forward(conv2d(&self.conv2, y));
+        let y = relu(batch_norm(&self.bn1, conv2d(&self.conv1, x)));
+        let y = batch_norm(&self.bn2, conv2d(&self.conv2, y));
         let y = match (&self.conv3, &self.bn3) {
-            (Some(c3), Some(b3)) => b3.forward(conv2d(c3, relu(y))),
+            (Some(c3), Some(b3)) => batch_norm(b3, conv2d(c3, relu(y))),
             _ => y,
         };
         relu(y + identity)
@@ -200,8 +200,8 @@ impl Block {
 impl ResNet {
     /// `[n, c, h, w]` images to `[n, features]` pooled features (before `fc`).
     pub fn features(&self, x: Tensor<4>) -> Tensor<2> {
-        let x = relu(self.bn1.forward(conv2d(&self.conv1, x)));
-        let mut x = self.maxpool.forward(x);
+        let x = relu(batch_norm(&self.bn1, conv2d(&self.conv1, x)));
+        let mut x = max_pool(&self.maxpool, x);
         for block in self
             .layer1
             .iter()

@@ -11,7 +11,7 @@ use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
-use crate::kernels::max_pool_2x2;
+use crate::kernels::max_pool;
 
 /// Builds a [`SmallCnn`].
 #[derive(Config, Debug)]
@@ -64,9 +64,9 @@ impl SmallCnnConfig {
 impl SmallCnn {
     /// `[n, c, h, w]` images to `[n, 2 * width]` pooled features (before `fc`).
     pub fn features(&self, x: Tensor<4>) -> Tensor<2> {
-        let x = max_pool_2x2(&self.pool, relu(conv2d(&self.conv1, x)));
-        let x = max_pool_2x2(&self.pool, relu(conv2d(&self.conv2, x)));
-        let x = max_pool_2x2(&self.pool, relu(conv2d(&self.conv3, x)));
+        let x = max_pool(&self.pool, relu(conv2d(&self.conv1, x)));
+        let x = max_pool(&self.pool, relu(conv2d(&self.conv2, x)));
+        let x = max_pool(&self.pool, relu(conv2d(&self.conv3, x)));
         let x = relu(conv2d(&self.conv4, x));
         self.gap.forward(x).flatten(1, 3)
     }

@@ -4,7 +4,7 @@
 //! giving per-pixel class logits. Padded convolutions keep the output the
 //! size of the input, which must be divisible by `2^depth`.
 
-use crate::kernels::conv2d;
+use crate::kernels::{batch_norm, conv2d};
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
@@ -14,7 +14,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
 use crate::error::{NnError, Result};
-use crate::kernels::max_pool_2x2;
+use crate::kernels::max_pool;
 
 /// Builds a [`UNet`].
 #[derive(Config, Debug)]
@@ -59,8 +59,8 @@ impl DoubleConv {
     }
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = relu(self.bn1.forward(conv2d(&self.conv1, x)));
-        relu(self.bn2.forward(conv2d(&self.conv2, x)))
+        let x = relu(batch_norm(&self.bn1, conv2d(&self.conv1, x)));
+        relu(batch_norm(&self.bn2, conv2d(&self.conv2, x)))
     }
 }
 
@@ -145,7 +145,7 @@ impl UNet {
         for stage in &self.down {
             x = stage.forward(x);
             skips.push(x.clone());
-            x = max_pool_2x2(&self.pool, x);
+            x = max_pool(&self.pool, x);
         }
         x = self.bottom.forward(x);
         for ((up, conv), skip) in self

@@ -11,7 +11,7 @@ use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
-use crate::kernels::max_pool_2x2;
+use crate::kernels::max_pool;
 
 /// Convolutions per stage of VGG-16.
 const STAGES: [usize; 5] = [2, 2, 3, 3, 3];
@@ -103,7 +103,7 @@ impl Vgg16 {
             for conv in convs.by_ref().take(n) {
                 x = relu(conv2d(conv, x));
             }
-            x = max_pool_2x2(&self.pool, x);
+            x = max_pool(&self.pool, x);
         }
         self.avgpool.forward(x).flatten(1, 3)
     }
