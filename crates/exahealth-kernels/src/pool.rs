@@ -20,6 +20,13 @@ fn pooled_len(planes: usize, size: [usize; 2]) -> Result<(usize, usize), ConvErr
     Ok((input, planes * (size[0] / 2) * (size[1] / 2)))
 }
 
+/// All ones if `value`'s bits are `bits`, else zero, without a branch.
+fn equal_mask(value: f32, bits: u32) -> u32 {
+    let d = value.to_bits() ^ bits;
+    // `d | -d` has its sign bit set exactly when `d` is not zero.
+    !((((d | d.wrapping_neg()) as i32) >> 31) as u32)
+}
+
 /// Max-pools `planes` planes of `size` (`[h, w]`) samples each:
 /// `planes x h/2 x w/2`.
 pub fn max_pool_2x2(input: &[f32], planes: usize, size: [usize; 2]) -> Result<Vec<f32>, ConvError> {
@@ -80,21 +87,27 @@ pub fn max_pool_2x2_grad(
                     let (grad_top, grad_bottom) =
                         grad[2 * oy * w..(2 * oy + 2) * w].split_at_mut(w);
                     let (top, bottom) = plane[2 * oy * w..(2 * oy + 2) * w].split_at(w);
-                    for (ox, g) in out_grad[oy * ow..(oy + 1) * ow].iter().enumerate() {
-                        let x = 2 * ox;
-                        let window = [top[x], top[x + 1], bottom[x], bottom[x + 1]];
-                        let mut best = 0;
-                        for k in 1..4 {
-                            if window[k] > window[best] {
-                                best = k;
-                            }
-                        }
-                        match best {
-                            0 => grad_top[x] = *g,
-                            1 => grad_top[x + 1] = *g,
-                            2 => grad_bottom[x] = *g,
-                            _ => grad_bottom[x + 1] = *g,
-                        }
+                    let grads = grad_top
+                        .chunks_exact_mut(2)
+                        .zip(grad_bottom.chunks_exact_mut(2));
+                    let windows = top.chunks_exact(2).zip(bottom.chunks_exact(2));
+                    for (((gt, gb), (t, b)), g) in
+                        grads.zip(windows).zip(&out_grad[oy * ow..(oy + 1) * ow])
+                    {
+                        // Branch-free, in integer masks: on random data the
+                        // winner is unpredictable, and a branch per window
+                        // (which LLVM makes of any `bool`) cost more than the
+                        // whole forward pass. `max` returns one of its
+                        // inputs, so comparing bits finds it.
+                        let m = t[0].max(t[1]).max(b[0].max(b[1])).to_bits();
+                        let (e0, e1, e2) = (
+                            equal_mask(t[0], m),
+                            equal_mask(t[1], m),
+                            equal_mask(b[0], m),
+                        );
+                        let masks = [e0, !e0 & e1, !e0 & !e1 & e2, !e0 & !e1 & !e2];
+                        let [p0, p1, p2, p3] = masks.map(|mask| f32::from_bits(g.to_bits() & mask));
+                        (gt[0], gt[1], gb[0], gb[1]) = (p0, p1, p2, p3);
                     }
                 }
             }
