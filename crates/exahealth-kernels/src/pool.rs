@@ -21,7 +21,7 @@ fn pooled_len(planes: usize, size: [usize; 2]) -> Result<(usize, usize), ConvErr
 }
 
 /// All ones if `value`'s bits are `bits`, else zero, without a branch.
-fn equal_mask(value: f32, bits: u32) -> u32 {
+pub(crate) fn equal_mask(value: f32, bits: u32) -> u32 {
     let d = value.to_bits() ^ bits;
     // `d | -d` has its sign bit set exactly when `d` is not zero.
     !((((d | d.wrapping_neg()) as i32) >> 31) as u32)

@@ -10,6 +10,7 @@
 use rayon::prelude::*;
 
 use crate::geometry::{check_len, ConvError};
+use crate::pool::equal_mask;
 
 /// The shape of a max-pool over `planes` planes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -93,41 +94,45 @@ impl PoolGeometry {
     }
 }
 
+/// Pools one plane into `out`, with `rows` (`h x ow`) as scratch.
+fn pool_plane(plane: &[f32], g: &PoolGeometry, rows: &mut [f32], out: &mut [f32]) {
+    let w = g.in_size[1];
+    let ow = g.out_size[1];
+    for (row_max, row) in rows.chunks_exact_mut(ow).zip(plane.chunks_exact(w)) {
+        for (ox, m) in row_max.iter_mut().enumerate() {
+            let (lo, hi) = g.window(1, ox);
+            *m = row[lo..hi]
+                .iter()
+                .copied()
+                .fold(f32::NEG_INFINITY, f32::max);
+        }
+    }
+    for (oy, out_row) in out.chunks_exact_mut(ow).enumerate() {
+        let (lo, hi) = g.window(0, oy);
+        out_row.copy_from_slice(&rows[lo * ow..(lo + 1) * ow]);
+        for iy in lo + 1..hi {
+            for (o, m) in out_row.iter_mut().zip(&rows[iy * ow..(iy + 1) * ow]) {
+                *o = o.max(*m);
+            }
+        }
+    }
+}
+
 /// The max-pool of `input` (`planes x h x w`): `planes x oh x ow`.
 pub fn max_pool2d(input: &[f32], g: &PoolGeometry) -> Result<Vec<f32>, ConvError> {
     check_len("pooling input", input.len(), g.planes * g.plane_len())?;
-    let [h, w] = g.in_size;
-    let ow = g.out_size[1];
     let mut output = vec![0.0; g.planes * g.out_plane_len()];
     let per_task = g.planes_per_task();
     output
         .par_chunks_mut(per_task * g.out_plane_len())
         .zip(input.par_chunks(per_task * g.plane_len()))
         .for_each(|(outs, ins)| {
-            // Row maxima of one plane: `h x ow`.
-            let mut rows = vec![0.0f32; h * ow];
+            let mut rows = vec![0.0f32; g.in_size[0] * g.out_size[1]];
             for (out, plane) in outs
                 .chunks_exact_mut(g.out_plane_len())
                 .zip(ins.chunks_exact(g.plane_len()))
             {
-                for (row_max, row) in rows.chunks_exact_mut(ow).zip(plane.chunks_exact(w)) {
-                    for (ox, m) in row_max.iter_mut().enumerate() {
-                        let (lo, hi) = g.window(1, ox);
-                        *m = row[lo..hi]
-                            .iter()
-                            .copied()
-                            .fold(f32::NEG_INFINITY, f32::max);
-                    }
-                }
-                for (oy, out_row) in out.chunks_exact_mut(ow).enumerate() {
-                    let (lo, hi) = g.window(0, oy);
-                    out_row.copy_from_slice(&rows[lo * ow..(lo + 1) * ow]);
-                    for iy in lo + 1..hi {
-                        for (o, m) in out_row.iter_mut().zip(&rows[iy * ow..(iy + 1) * ow]) {
-                            *o = o.max(*m);
-                        }
-                    }
-                }
+                pool_plane(plane, g, &mut rows, out);
             }
         });
     Ok(output)
@@ -135,6 +140,10 @@ pub fn max_pool2d(input: &[f32], g: &PoolGeometry) -> Result<Vec<f32>, ConvError
 
 /// The gradient of [`max_pool2d`] with respect to its input, given the
 /// input and the output's gradient.
+///
+/// Each window's maximum is pooled again, then found by its bits in a
+/// branch-free scan: comparing samples with branches mispredicts on
+/// nearly every window of real activations.
 pub fn max_pool2d_grad(
     input: &[f32],
     out_grad: &[f32],
@@ -154,23 +163,32 @@ pub fn max_pool2d_grad(
         .zip(input.par_chunks(per_task * g.plane_len()))
         .zip(out_grad.par_chunks(per_task * g.out_plane_len()))
         .for_each(|((grads, ins), out_grads)| {
+            let mut rows = vec![0.0f32; g.in_size[0] * ow];
+            let mut maxima = vec![0.0f32; oh * ow];
             let planes = grads
                 .chunks_exact_mut(g.plane_len())
                 .zip(ins.chunks_exact(g.plane_len()));
             for ((grad, plane), out_grad) in planes.zip(out_grads.chunks_exact(g.out_plane_len())) {
+                pool_plane(plane, g, &mut rows, &mut maxima);
                 for oy in 0..oh {
                     let (y_lo, y_hi) = g.window(0, oy);
                     for ox in 0..ow {
                         let (x_lo, x_hi) = g.window(1, ox);
-                        let mut best = y_lo * w + x_lo;
+                        let bits = maxima[oy * ow + ox].to_bits();
+                        // The first position holding the maximum:
+                        // `found` turns all ones at the first match.
+                        let (mut at, mut found) = (0usize, 0usize);
                         for iy in y_lo..y_hi {
                             for ix in x_lo..x_hi {
-                                if plane[iy * w + ix] > plane[best] {
-                                    best = iy * w + ix;
-                                }
+                                let position = iy * w + ix;
+                                let equal =
+                                    equal_mask(plane[position], bits) as i32 as isize as usize;
+                                let take = equal & !found;
+                                at = (at & !take) | (position & take);
+                                found |= equal;
                             }
                         }
-                        grad[best] += out_grad[oy * ow + ox];
+                        grad[at] += out_grad[oy * ow + ox];
                     }
                 }
             }
@@ -253,6 +271,40 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn ties_send_the_gradient_to_the_first_maximum() {
+        // Three levels only: most windows hold several maxima.
+        let g = PoolGeometry::new(2, [9, 10], [3, 3], [2, 2], [1, 1]).unwrap();
+        let x: Vec<f32> = (0..g.planes * g.plane_len())
+            .map(|i| ((i * 31) % 3) as f32)
+            .collect();
+        let r: Vec<f32> = (0..g.planes * g.out_plane_len())
+            .map(|i| i as f32 + 1.0)
+            .collect();
+        let mut expected = vec![0.0f32; x.len()];
+        let w = g.in_size[1];
+        for p in 0..g.planes {
+            let plane = &x[p * g.plane_len()..(p + 1) * g.plane_len()];
+            for oy in 0..g.out_size[0] {
+                for ox in 0..g.out_size[1] {
+                    let (y_lo, y_hi) = g.window(0, oy);
+                    let (x_lo, x_hi) = g.window(1, ox);
+                    let mut best = y_lo * w + x_lo;
+                    for iy in y_lo..y_hi {
+                        for ix in x_lo..x_hi {
+                            if plane[iy * w + ix] > plane[best] {
+                                best = iy * w + ix;
+                            }
+                        }
+                    }
+                    expected[p * g.plane_len() + best] +=
+                        r[(p * g.out_size[0] + oy) * g.out_size[1] + ox];
+                }
+            }
+        }
+        assert_eq!(max_pool2d_grad(&x, &r, &g).unwrap(), expected);
     }
 
     #[test]

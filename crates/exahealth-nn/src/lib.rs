@@ -27,7 +27,10 @@
 //!   these models through burn-store.
 //!
 //! Burn 0.22 picks the backend at run time from the tensor's `Device`, so all
-//! model code is backend-agnostic. The default CPU backend is Flex (pure
+//! model code is backend-agnostic. On the Flex CPU device, convolution,
+//! max-pooling and batch norm run exahealth-kernels' implementations
+//! through a Burn backend extension (`kernels`); elsewhere the Burn modules
+//! run unchanged. The default CPU backend is Flex (pure
 //! Rust, builds offline, multi-threaded through rayon): see [`cpu_device`].
 //! GPU backends are the `cuda` and `wgpu` cargo features.
 
