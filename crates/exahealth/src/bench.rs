@@ -55,6 +55,8 @@ pub struct NnBenchArgs {
 }
 
 fn run_nn(a: NnBenchArgs, train: bool) -> Result<()> {
+    // As `train` and `predict` run: the figures are the commands' own.
+    crate::allocator::keep_freed_memory();
     let config = exahealth_nn::bench::BenchConfig {
         model: a.model.parse()?,
         batch: a.batch,

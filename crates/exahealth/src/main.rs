@@ -1,6 +1,7 @@
 //! The `exahealth` command: `exahealth <noun> <verb>`, composing the
 //! library crates. Algorithms live in the crates, not here.
 
+mod allocator;
 mod annotations;
 mod bench;
 mod bench_image;
@@ -103,14 +104,29 @@ pub(crate) fn run_args(args: &[&str]) -> anyhow::Result<()> {
 
 fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Demo(a) => demo::run(a),
+        Command::Demo(a) => {
+            allocator::keep_freed_memory();
+            demo::run(a)
+        }
         Command::Slide(c) => slide::run(c),
         Command::Reports(c) => reports::run(c),
         Command::Bench(c) => bench::run(c),
-        Command::Train(a) => train::run(a),
-        Command::Embed(a) => embed::run(a),
-        Command::Predict(a) => predict::run(a),
-        Command::Eval(a) => eval::run(a),
+        Command::Train(a) => {
+            allocator::keep_freed_memory();
+            train::run(a)
+        }
+        Command::Embed(a) => {
+            allocator::keep_freed_memory();
+            embed::run(a)
+        }
+        Command::Predict(a) => {
+            allocator::keep_freed_memory();
+            predict::run(a)
+        }
+        Command::Eval(a) => {
+            allocator::keep_freed_memory();
+            eval::run(a)
+        }
         Command::Image(c) => image::run(c),
         Command::Dataset(c) => dataset::run(c),
         Command::Annotations(c) => annotations::run(c),
