@@ -17,15 +17,15 @@ use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
 
-use crate::geometry::{check_len, ConvError, ConvGeometry};
+use crate::geometry::{check_len, ConvGeometry, KernelError};
 use crate::im2col::{col2im_add, im2col, Block};
 
 /// Columns a GEMM should have at least: below this the microkernel's
 /// edge tiles and the packing overhead dominate.
 const MIN_GEMM_COLUMNS: usize = 512;
 
-fn view(rows: usize, cols: usize, data: &[f32]) -> Result<ArrayView2<'_, f32>, ConvError> {
-    ArrayView2::from_shape((rows, cols), data).map_err(|_| ConvError::Length {
+fn view(rows: usize, cols: usize, data: &[f32]) -> Result<ArrayView2<'_, f32>, KernelError> {
+    ArrayView2::from_shape((rows, cols), data).map_err(|_| KernelError::Length {
         what: "matrix",
         actual: data.len(),
         expected: rows * cols,
@@ -36,9 +36,9 @@ fn view_mut(
     rows: usize,
     cols: usize,
     data: &mut [f32],
-) -> Result<ArrayViewMut2<'_, f32>, ConvError> {
+) -> Result<ArrayViewMut2<'_, f32>, KernelError> {
     let actual = data.len();
-    ArrayViewMut2::from_shape((rows, cols), data).map_err(|_| ConvError::Length {
+    ArrayViewMut2::from_shape((rows, cols), data).map_err(|_| KernelError::Length {
         what: "matrix",
         actual,
         expected: rows * cols,
@@ -125,7 +125,7 @@ fn deinterleave(side_by_side: &[f32], per_image: &mut [f32], channels: usize, pi
 
 /// The convolution of `input` (`[batch, in, h, w]`) with `weight`
 /// (`[out, in, kh, kw]`), without bias: `[batch, out, oh, ow]`.
-pub fn conv2d(input: &[f32], weight: &[f32], g: &ConvGeometry) -> Result<Vec<f32>, ConvError> {
+pub fn conv2d(input: &[f32], weight: &[f32], g: &ConvGeometry) -> Result<Vec<f32>, KernelError> {
     check_len("input", input.len(), g.input_len())?;
     check_len("weight", weight.len(), g.weight_len())?;
     let weights = view(g.out_channels, g.col_rows(), weight)?;
@@ -176,7 +176,7 @@ pub fn conv2d_input_grad(
     weight: &[f32],
     out_grad: &[f32],
     g: &ConvGeometry,
-) -> Result<Vec<f32>, ConvError> {
+) -> Result<Vec<f32>, KernelError> {
     check_len("weight", weight.len(), g.weight_len())?;
     check_len("output gradient", out_grad.len(), g.output_len())?;
     let weights_t = view(g.out_channels, g.col_rows(), weight)?.reversed_axes();
@@ -234,7 +234,7 @@ pub fn conv2d_weight_grad(
     input: &[f32],
     out_grad: &[f32],
     g: &ConvGeometry,
-) -> Result<Vec<f32>, ConvError> {
+) -> Result<Vec<f32>, KernelError> {
     check_len("input", input.len(), g.input_len())?;
     check_len("output gradient", out_grad.len(), g.output_len())?;
     let out_len = g.out_channels * g.out_pixels();
@@ -274,7 +274,7 @@ pub fn conv2d_weight_grad(
                 Ok(sum)
             })
         })
-        .collect::<Result<Vec<_>, ConvError>>()?;
+        .collect::<Result<Vec<_>, KernelError>>()?;
     let mut partials = partials.into_iter();
     let mut total = partials.next().unwrap_or_else(|| vec![0.0; g.weight_len()]);
     for partial in partials {
@@ -423,7 +423,7 @@ mod tests {
         let w = vec![0.0; g.weight_len()];
         assert_eq!(
             conv2d(&x, &w, &g),
-            Err(ConvError::Length {
+            Err(KernelError::Length {
                 what: "input",
                 actual: x.len(),
                 expected: g.input_len()

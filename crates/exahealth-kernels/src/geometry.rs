@@ -1,11 +1,11 @@
 //! The shape of one 2-D convolution, checked once so that the kernels can
-//! index without overflow.
+//! index without overflow, and the crate's error type.
 
 use thiserror::Error;
 
-/// Why a convolution's shapes were refused.
+/// Why a kernel refused its shapes or buffers.
 #[derive(Debug, Error, PartialEq, Eq)]
-pub enum ConvError {
+pub enum KernelError {
     /// A size that must be positive is zero.
     #[error("convolution {what} must be positive")]
     Zero { what: &'static str },
@@ -55,7 +55,7 @@ impl ConvGeometry {
         kernel: [usize; 2],
         stride: [usize; 2],
         pad: [(usize, usize); 2],
-    ) -> Result<Self, ConvError> {
+    ) -> Result<Self, KernelError> {
         for (what, v) in [
             ("batch", batch),
             ("input channels", in_channels),
@@ -68,7 +68,7 @@ impl ConvGeometry {
             ("stride", stride[1]),
         ] {
             if v == 0 {
-                return Err(ConvError::Zero { what });
+                return Err(KernelError::Zero { what });
             }
         }
         let mut padded = [0; 2];
@@ -77,9 +77,9 @@ impl ConvGeometry {
             padded[d] = in_size[d]
                 .checked_add(pad[d].0)
                 .and_then(|v| v.checked_add(pad[d].1))
-                .ok_or(ConvError::TooLarge)?;
+                .ok_or(KernelError::TooLarge)?;
             if padded[d] < kernel[d] {
-                return Err(ConvError::KernelTooLarge { kernel, padded });
+                return Err(KernelError::KernelTooLarge { kernel, padded });
             }
             out_size[d] = (padded[d] - kernel[d]) / stride[d] + 1;
         }
@@ -106,7 +106,7 @@ impl ConvGeometry {
                 .iter()
                 .try_fold(1usize, |acc, &f| acc.checked_mul(f))
                 .filter(|&n| n <= isize::MAX as usize / 4)
-                .ok_or(ConvError::TooLarge)?;
+                .ok_or(KernelError::TooLarge)?;
         }
         Ok(geometry)
     }
@@ -148,11 +148,11 @@ pub(crate) fn check_len(
     what: &'static str,
     actual: usize,
     expected: usize,
-) -> Result<(), ConvError> {
+) -> Result<(), KernelError> {
     if actual == expected {
         Ok(())
     } else {
-        Err(ConvError::Length {
+        Err(KernelError::Length {
             what,
             actual,
             expected,
@@ -181,11 +181,11 @@ mod tests {
     fn bad_shapes_are_refused() {
         assert_eq!(
             ConvGeometry::new(0, 3, [8, 8], 4, [3, 3], [1, 1], [(1, 1), (1, 1)]),
-            Err(ConvError::Zero { what: "batch" })
+            Err(KernelError::Zero { what: "batch" })
         );
         assert!(matches!(
             ConvGeometry::new(1, 3, [2, 8], 4, [5, 5], [1, 1], [(1, 1), (1, 1)]),
-            Err(ConvError::KernelTooLarge { .. })
+            Err(KernelError::KernelTooLarge { .. })
         ));
         assert_eq!(
             ConvGeometry::new(
@@ -197,7 +197,7 @@ mod tests {
                 [1, 1],
                 [(0, 0), (0, 0)]
             ),
-            Err(ConvError::TooLarge)
+            Err(KernelError::TooLarge)
         );
     }
 }

@@ -1,6 +1,6 @@
 //! CPU kernels for convolutional networks on batched NCHW `f32` data, with
-//! their backward passes: 2-D convolution, 2x2 max-pooling and batch
-//! normalisation.
+//! their backward passes: 2-D convolution, max-pooling (a fast 2x2 path
+//! and any kernel, stride and padding) and batch normalisation.
 //!
 //! A convolution lowers each image to a column matrix (im2col: one row per
 //! input channel and kernel offset, one column per output pixel) and
@@ -25,7 +25,7 @@ mod pool;
 mod pool_general;
 
 pub use conv::{conv2d, conv2d_input_grad, conv2d_weight_grad};
-pub use geometry::{ConvError, ConvGeometry};
+pub use geometry::{ConvGeometry, KernelError};
 pub use norm::{
     batch_norm_stats, batch_norm_train_grad, channel_affine, norm_affine, BatchNormGrads, NormShape,
 };

@@ -9,7 +9,7 @@
 
 use rayon::prelude::*;
 
-use crate::geometry::{check_len, ConvError};
+use crate::geometry::{check_len, KernelError};
 
 /// The layout of a batch-normalised tensor: `[batch, channels, pixels]`
 /// (pixels: everything after the channel axis).
@@ -21,11 +21,11 @@ pub struct NormShape {
 }
 
 impl NormShape {
-    fn len(&self) -> Result<usize, ConvError> {
+    fn len(&self) -> Result<usize, KernelError> {
         self.batch
             .checked_mul(self.channels)
             .and_then(|v| v.checked_mul(self.pixels))
-            .ok_or(ConvError::TooLarge)
+            .ok_or(KernelError::TooLarge)
     }
 
     /// Samples per channel.
@@ -39,10 +39,10 @@ impl NormShape {
         (0..self.batch).map(move |n| &data[(n * channels + c) * pixels..][..pixels])
     }
 
-    fn check(&self, what: &'static str, data: &[f32]) -> Result<(), ConvError> {
+    fn check(&self, what: &'static str, data: &[f32]) -> Result<(), KernelError> {
         check_len(what, data.len(), self.len()?)?;
         if self.count() == 0 {
-            return Err(ConvError::Zero {
+            return Err(KernelError::Zero {
                 what: "batch normalisation samples per channel",
             });
         }
@@ -95,7 +95,7 @@ fn block_sum(values: &[f32], f: impl Fn(f32) -> f32 + Copy) -> f64 {
 /// Per-channel mean and biased variance of `x`. Two passes (the mean,
 /// then squared deviations from it): a variance from the mean of squares
 /// cancels badly when the mean dominates.
-pub fn batch_norm_stats(x: &[f32], shape: NormShape) -> Result<(Vec<f32>, Vec<f32>), ConvError> {
+pub fn batch_norm_stats(x: &[f32], shape: NormShape) -> Result<(Vec<f32>, Vec<f32>), KernelError> {
     shape.check("batch-norm input", x)?;
     let n = shape.count() as f64;
     let stats: Vec<(f32, f32)> = (0..shape.channels)
@@ -124,7 +124,7 @@ pub fn channel_affine(
     shape: NormShape,
     scale: &[f32],
     shift: &[f32],
-) -> Result<Vec<f32>, ConvError> {
+) -> Result<Vec<f32>, KernelError> {
     shape.check("batch-norm input", x)?;
     check_len("scale", scale.len(), shape.channels)?;
     check_len("shift", shift.len(), shape.channels)?;
@@ -177,7 +177,7 @@ pub fn batch_norm_train_grad(
     mean: &[f32],
     variance: &[f32],
     epsilon: f64,
-) -> Result<BatchNormGrads, ConvError> {
+) -> Result<BatchNormGrads, KernelError> {
     shape.check("batch-norm input", x)?;
     check_len("batch-norm output gradient", out_grad.len(), x.len())?;
     for (what, v) in [("gamma", gamma), ("mean", mean), ("variance", variance)] {
@@ -374,7 +374,7 @@ mod tests {
         let x = data(SHAPE, 1);
         assert!(matches!(
             batch_norm_stats(&x[1..], SHAPE),
-            Err(ConvError::Length { .. })
+            Err(KernelError::Length { .. })
         ));
         assert!(channel_affine(&x, SHAPE, &[1.0; 3], &[0.0; 4]).is_err());
         let empty = NormShape {
@@ -384,7 +384,7 @@ mod tests {
         };
         assert!(matches!(
             batch_norm_stats(&[], empty),
-            Err(ConvError::Zero { .. })
+            Err(KernelError::Zero { .. })
         ));
     }
 }

@@ -7,16 +7,16 @@
 
 use rayon::prelude::*;
 
-use crate::geometry::{check_len, ConvError};
+use crate::geometry::{check_len, KernelError};
 
 /// Planes per parallel task: enough work to pay for the task.
 fn planes_per_task(plane_len: usize) -> usize {
     (1usize << 16).div_ceil(plane_len.max(1))
 }
 
-fn pooled_len(planes: usize, size: [usize; 2]) -> Result<(usize, usize), ConvError> {
-    let plane = size[0].checked_mul(size[1]).ok_or(ConvError::TooLarge)?;
-    let input = planes.checked_mul(plane).ok_or(ConvError::TooLarge)?;
+fn pooled_len(planes: usize, size: [usize; 2]) -> Result<(usize, usize), KernelError> {
+    let plane = size[0].checked_mul(size[1]).ok_or(KernelError::TooLarge)?;
+    let input = planes.checked_mul(plane).ok_or(KernelError::TooLarge)?;
     Ok((input, planes * (size[0] / 2) * (size[1] / 2)))
 }
 
@@ -29,7 +29,11 @@ pub(crate) fn equal_mask(value: f32, bits: u32) -> u32 {
 
 /// Max-pools `planes` planes of `size` (`[h, w]`) samples each:
 /// `planes x h/2 x w/2`.
-pub fn max_pool_2x2(input: &[f32], planes: usize, size: [usize; 2]) -> Result<Vec<f32>, ConvError> {
+pub fn max_pool_2x2(
+    input: &[f32],
+    planes: usize,
+    size: [usize; 2],
+) -> Result<Vec<f32>, KernelError> {
     let (input_len, output_len) = pooled_len(planes, size)?;
     check_len("pooling input", input.len(), input_len)?;
     let [h, w] = size;
@@ -66,7 +70,7 @@ pub fn max_pool_2x2_grad(
     out_grad: &[f32],
     planes: usize,
     size: [usize; 2],
-) -> Result<Vec<f32>, ConvError> {
+) -> Result<Vec<f32>, KernelError> {
     let (input_len, output_len) = pooled_len(planes, size)?;
     check_len("pooling input", input.len(), input_len)?;
     check_len("pooling output gradient", out_grad.len(), output_len)?;
@@ -179,11 +183,11 @@ mod tests {
     fn wrong_lengths_are_typed_errors() {
         assert!(matches!(
             max_pool_2x2(&[0.0; 7], 1, [2, 4]),
-            Err(ConvError::Length { .. })
+            Err(KernelError::Length { .. })
         ));
         assert!(matches!(
             max_pool_2x2_grad(&[0.0; 8], &[0.0; 3], 1, [2, 4]),
-            Err(ConvError::Length { .. })
+            Err(KernelError::Length { .. })
         ));
         assert_eq!(max_pool_2x2(&[], 0, [2, 4]).unwrap(), Vec::<f32>::new());
     }

@@ -9,7 +9,7 @@
 
 use rayon::prelude::*;
 
-use crate::geometry::{check_len, ConvError};
+use crate::geometry::{check_len, KernelError};
 use crate::pool::equal_mask;
 
 /// The shape of a max-pool over `planes` planes.
@@ -32,23 +32,23 @@ impl PoolGeometry {
         kernel: [usize; 2],
         stride: [usize; 2],
         pad: [usize; 2],
-    ) -> Result<Self, ConvError> {
+    ) -> Result<Self, KernelError> {
         let mut out_size = [0; 2];
         for d in 0..2 {
             if kernel[d] == 0 || stride[d] == 0 || in_size[d] == 0 {
-                return Err(ConvError::Zero {
+                return Err(KernelError::Zero {
                     what: "pooling size",
                 });
             }
             if pad[d] > kernel[d] / 2 {
-                return Err(ConvError::KernelTooLarge {
+                return Err(KernelError::KernelTooLarge {
                     kernel,
                     padded: in_size,
                 });
             }
             let padded = in_size[d] + 2 * pad[d];
             if padded < kernel[d] {
-                return Err(ConvError::KernelTooLarge {
+                return Err(KernelError::KernelTooLarge {
                     kernel,
                     padded: [padded; 2],
                 });
@@ -59,7 +59,7 @@ impl PoolGeometry {
             .checked_mul(in_size[0])
             .and_then(|v| v.checked_mul(in_size[1]))
             .filter(|&n| n <= isize::MAX as usize / 4)
-            .ok_or(ConvError::TooLarge)?;
+            .ok_or(KernelError::TooLarge)?;
         Ok(Self {
             planes,
             in_size,
@@ -119,7 +119,7 @@ fn pool_plane(plane: &[f32], g: &PoolGeometry, rows: &mut [f32], out: &mut [f32]
 }
 
 /// The max-pool of `input` (`planes x h x w`): `planes x oh x ow`.
-pub fn max_pool2d(input: &[f32], g: &PoolGeometry) -> Result<Vec<f32>, ConvError> {
+pub fn max_pool2d(input: &[f32], g: &PoolGeometry) -> Result<Vec<f32>, KernelError> {
     check_len("pooling input", input.len(), g.planes * g.plane_len())?;
     let mut output = vec![0.0; g.planes * g.out_plane_len()];
     let per_task = g.planes_per_task();
@@ -148,7 +148,7 @@ pub fn max_pool2d_grad(
     input: &[f32],
     out_grad: &[f32],
     g: &PoolGeometry,
-) -> Result<Vec<f32>, ConvError> {
+) -> Result<Vec<f32>, KernelError> {
     check_len("pooling input", input.len(), g.planes * g.plane_len())?;
     check_len(
         "pooling output gradient",

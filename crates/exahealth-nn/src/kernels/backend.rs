@@ -158,7 +158,7 @@ fn to_vec(tensor: &FlexTensor) -> Vec<f32> {
 /// that disagree with the geometry, which `fast_geometry` derived from
 /// these very tensors: an error here is a bug, not bad input.
 pub(super) fn from_vec(
-    data: Result<Vec<f32>, exahealth_kernels::ConvError>,
+    data: Result<Vec<f32>, exahealth_kernels::KernelError>,
     shape: Shape,
 ) -> FlexTensor {
     let data = data.unwrap_or_else(|e| panic!("convolution kernel: {e}"));

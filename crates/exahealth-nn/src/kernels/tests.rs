@@ -260,3 +260,17 @@ fn batch_norm_training_equals_burns_output_gradients_and_running_statistics() {
     fs.0.assert_approx_eq::<f32>(&bs.0, Tolerance::absolute(1e-5));
     fs.1.assert_approx_eq::<f32>(&bs.1, Tolerance::absolute(1e-4));
 }
+
+#[test]
+fn strided_inputs_and_single_images_convolve_like_burn() {
+    let device = crate::cpu_device();
+    let module = Conv2dConfig::new([3, 4], [3, 3])
+        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+        .init(&device);
+    // A transposed view: the kernels copy it to row-major order first.
+    let x =
+        Tensor::<4>::random([2, 3, 8, 11], Distribution::Normal(0.0, 1.0), &device).swap_dims(2, 3);
+    assert!(max_diff(conv2d(&module, x.clone()), module.forward(x.clone())) < 1e-4);
+    let one = x.narrow(0, 0, 1);
+    assert!(max_diff(conv2d(&module, one.clone()), module.forward(one)) < 1e-4);
+}
