@@ -14,7 +14,7 @@ use std::cell::RefCell;
 use std::ops::Range;
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{ArrayView2, ArrayViewMut2};
+use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 
 use crate::geometry::{check_len, ConvGeometry, KernelError};
@@ -92,11 +92,7 @@ fn lower<'a>(images: &[f32], g: &ConvGeometry, columns: &'a mut Vec<f32>) -> &'a
     let stride = count * g.out_pixels();
     let col = prefix(columns, g.col_rows() * stride);
     for (j, image) in images.chunks_exact(g.image_len()).enumerate() {
-        let block = Block {
-            stride,
-            offset: j * g.out_pixels(),
-        };
-        im2col(image, g, col, block);
+        im2col(image, g, col, Block::whole(g, stride, j * g.out_pixels()));
     }
     col
 }
@@ -130,6 +126,9 @@ pub fn conv2d(input: &[f32], weight: &[f32], g: &ConvGeometry) -> Result<Vec<f32
     check_len("weight", weight.len(), g.weight_len())?;
     let weights = view(g.out_channels, g.col_rows(), weight)?;
     let out_len = g.out_channels * g.out_pixels();
+    if let Some(rows_per_part) = row_split(g) {
+        return conv2d_row_parts(input, &weights, g, rows_per_part);
+    }
     let per_group = group_size(g.batch);
     let per_tile = tile_size(g);
     let mut output = vec![0.0; g.output_len()];
@@ -165,6 +164,64 @@ pub fn conv2d(input: &[f32], weight: &[f32], g: &ConvGeometry) -> Result<Vec<f32
                     }
                 }
                 Ok(())
+            })
+        })?;
+    Ok(output)
+}
+
+/// Output rows per part when there are fewer images than threads (one
+/// image at inference time): each image's rows are shared among the
+/// threads instead of leaving all but one idle. `None` when the batch
+/// keeps every thread busy.
+fn row_split(g: &ConvGeometry) -> Option<usize> {
+    let threads = rayon::current_num_threads();
+    let parts = threads.div_ceil(g.batch).min(g.out_size[0]);
+    (g.batch < threads && parts > 1).then(|| g.out_size[0].div_ceil(parts))
+}
+
+/// [`conv2d`] with each image's output rows in parts of `rows_per_part`,
+/// each part lowered and multiplied on its own.
+fn conv2d_row_parts(
+    input: &[f32],
+    weights: &ArrayView2<'_, f32>,
+    g: &ConvGeometry,
+    rows_per_part: usize,
+) -> Result<Vec<f32>, KernelError> {
+    let out_len = g.out_channels * g.out_pixels();
+    let ow = g.out_size[1];
+    let mut output = vec![0.0; g.output_len()];
+    output
+        .par_chunks_mut(out_len)
+        .zip(input.par_chunks(g.image_len()))
+        .try_for_each(|(out, image)| {
+            let mut out = view_mut(g.out_channels, g.out_pixels(), out)?;
+            let parts: Vec<_> = out
+                .axis_chunks_iter_mut(Axis(1), rows_per_part * ow)
+                .enumerate()
+                .collect();
+            parts.into_par_iter().try_for_each(|(k, mut part)| {
+                let rows = (
+                    k * rows_per_part,
+                    ((k + 1) * rows_per_part).min(g.out_size[0]),
+                );
+                let columns = (rows.1 - rows.0) * ow;
+                with_scratch(|scratch| {
+                    let col = prefix(&mut scratch.columns, g.col_rows() * columns);
+                    let block = Block {
+                        stride: columns,
+                        offset: 0,
+                        rows,
+                    };
+                    im2col(image, g, col, block);
+                    general_mat_mul(
+                        1.0,
+                        weights,
+                        &view(g.col_rows(), columns, col)?,
+                        0.0,
+                        &mut part,
+                    );
+                    Ok(())
+                })
             })
         })?;
     Ok(output)
@@ -216,10 +273,7 @@ pub fn conv2d_input_grad(
                         &mut view_mut(g.col_rows(), columns, col)?,
                     );
                     for (j, image_grad) in image_grads.chunks_exact_mut(g.image_len()).enumerate() {
-                        let block = Block {
-                            stride: columns,
-                            offset: j * g.out_pixels(),
-                        };
+                        let block = Block::whole(g, columns, j * g.out_pixels());
                         col2im_add(col, g, block, image_grad);
                     }
                 }
@@ -431,6 +485,24 @@ mod tests {
         );
         assert!(conv2d_weight_grad(&vec![0.0; g.input_len()], &[0.0], &g).is_err());
         assert!(conv2d_input_grad(&[0.0], &vec![0.0; g.output_len()], &g).is_err());
+    }
+
+    #[test]
+    fn single_images_split_their_rows_among_threads() {
+        let four = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap();
+        for g in [
+            ConvGeometry::new(1, 3, [11, 9], 4, [3, 3], [1, 1], [(1, 1), (1, 1)]).unwrap(),
+            ConvGeometry::new(2, 2, [13, 10], 3, [7, 7], [2, 2], [(3, 3), (3, 3)]).unwrap(),
+        ] {
+            assert!(four.install(|| row_split(&g)).is_some());
+            let x = noise(g.input_len(), 8);
+            let w = noise(g.weight_len(), 9);
+            let split = four.install(|| conv2d(&x, &w, &g)).unwrap();
+            assert_close(&split, &naive(&x, &w, &g), "row parts", &g);
+        }
     }
 
     #[test]

@@ -51,22 +51,40 @@ fn taps(g: &ConvGeometry) -> impl Iterator<Item = Tap> + '_ {
 }
 
 /// Where one image's columns sit in a column matrix that may hold several
-/// images side by side: row `r` of this image is
-/// `col[r * stride + offset..][..out_pixels]`.
+/// images side by side, or only some of one image's output rows: the
+/// block holds output rows `rows.0..rows.1`, and row `r` of the block is
+/// `col[r * stride + offset..][..(rows.1 - rows.0) * out_w]`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Block {
     pub stride: usize,
     pub offset: usize,
+    pub rows: (usize, usize),
 }
 
 impl Block {
+    /// All output rows of an image, at `offset` in rows of `stride`.
+    pub fn whole(g: &ConvGeometry, stride: usize, offset: usize) -> Self {
+        Block {
+            stride,
+            offset,
+            rows: (0, g.out_size[0]),
+        }
+    }
+
     /// A column matrix of this image alone.
     #[cfg(test)]
     pub fn alone(g: &ConvGeometry) -> Self {
-        Block {
-            stride: g.out_pixels(),
-            offset: 0,
-        }
+        Self::whole(g, g.out_pixels(), 0)
+    }
+
+    fn len(&self, g: &ConvGeometry) -> usize {
+        (self.rows.1 - self.rows.0) * g.out_size[1]
+    }
+
+    /// The output rows `lo..hi` a tap covers, clipped to the block.
+    fn clip(&self, (lo, hi): (usize, usize)) -> (usize, usize) {
+        let (r0, r1) = self.rows;
+        (lo.clamp(r0, r1), hi.clamp(r0, r1))
     }
 }
 
@@ -77,19 +95,20 @@ pub(crate) fn im2col(image: &[f32], g: &ConvGeometry, col: &mut [f32], block: Bl
     let [sy, sx] = g.stride;
     let [py, px] = g.pad_start;
     let ow = g.out_size[1];
+    let first = block.rows.0;
     let rows = col
         .chunks_mut(block.stride)
-        .map(|r| &mut r[block.offset..block.offset + g.out_pixels()]);
+        .map(|r| &mut r[block.offset..block.offset + block.len(g)]);
     for (row, tap) in rows.zip(taps(g)) {
         let plane = &image[tap.plane * h * w..(tap.plane + 1) * h * w];
-        let (y_lo, y_hi) = tap.rows;
+        let (y_lo, y_hi) = block.clip(tap.rows);
         let (x_lo, x_hi) = tap.cols;
-        row[..y_lo * ow].fill(0.0);
-        row[y_hi * ow..].fill(0.0);
+        row[..(y_lo - first) * ow].fill(0.0);
+        row[(y_hi - first) * ow..].fill(0.0);
         for oy in y_lo..y_hi {
             let iy = oy * sy + tap.ky - py;
             let src = &plane[iy * w..(iy + 1) * w];
-            let dst = &mut row[oy * ow..(oy + 1) * ow];
+            let dst = &mut row[(oy - first) * ow..(oy - first + 1) * ow];
             dst[..x_lo].fill(0.0);
             dst[x_hi..].fill(0.0);
             if x_lo == x_hi {
@@ -114,19 +133,22 @@ pub(crate) fn col2im_add(col: &[f32], g: &ConvGeometry, block: Block, image: &mu
     let [sy, sx] = g.stride;
     let [py, px] = g.pad_start;
     let ow = g.out_size[1];
+    let first = block.rows.0;
     let rows = col
         .chunks(block.stride)
-        .map(|r| &r[block.offset..block.offset + g.out_pixels()]);
+        .map(|r| &r[block.offset..block.offset + block.len(g)]);
     for (row, tap) in rows.zip(taps(g)) {
         let plane = &mut image[tap.plane * h * w..(tap.plane + 1) * h * w];
         let (x_lo, x_hi) = tap.cols;
         if x_lo == x_hi {
             continue;
         }
-        for oy in tap.rows.0..tap.rows.1 {
+        let (y_lo, y_hi) = block.clip(tap.rows);
+        for oy in y_lo..y_hi {
             let iy = oy * sy + tap.ky - py;
             let dst = &mut plane[iy * w..(iy + 1) * w];
-            let src = &row[oy * ow + x_lo..oy * ow + x_hi];
+            let local = (oy - first) * ow;
+            let src = &row[local + x_lo..local + x_hi];
             let ix = x_lo * sx + tap.kx - px;
             if sx == 1 {
                 for (d, s) in dst[ix..ix + src.len()].iter_mut().zip(src) {
@@ -210,24 +232,8 @@ mod tests {
             let (a, b) = (ramp(g.image_len()), ramp(g.image_len() + 5)[5..].to_vec());
             let (rows, n) = (g.col_rows(), g.out_pixels());
             let mut col = vec![f32::NAN; rows * 2 * n];
-            im2col(
-                &a,
-                &g,
-                &mut col,
-                Block {
-                    stride: 2 * n,
-                    offset: 0,
-                },
-            );
-            im2col(
-                &b,
-                &g,
-                &mut col,
-                Block {
-                    stride: 2 * n,
-                    offset: n,
-                },
-            );
+            im2col(&a, &g, &mut col, Block::whole(&g, 2 * n, 0));
+            im2col(&b, &g, &mut col, Block::whole(&g, 2 * n, n));
             let (na, nb) = (naive_im2col(&a, &g), naive_im2col(&b, &g));
             for r in 0..rows {
                 assert_eq!(
@@ -242,18 +248,40 @@ mod tests {
                 );
             }
             let mut back = vec![0.0; g.image_len()];
-            col2im_add(
-                &col,
-                &g,
-                Block {
-                    stride: 2 * n,
-                    offset: n,
-                },
-                &mut back,
-            );
+            col2im_add(&col, &g, Block::whole(&g, 2 * n, n), &mut back);
             let mut alone = vec![0.0; g.image_len()];
             col2im_add(&nb, &g, Block::alone(&g), &mut alone);
             assert_eq!(back, alone, "{g:?}");
+        }
+    }
+
+    #[test]
+    fn row_blocks_are_slices_of_the_whole() {
+        for g in geometries() {
+            let image = ramp(g.image_len());
+            let (rows, ow, oh) = (g.col_rows(), g.out_size[1], g.out_size[0]);
+            let whole = naive_im2col(&image, &g);
+            let mut back_whole = vec![0.0; g.image_len()];
+            col2im_add(&whole, &g, Block::alone(&g), &mut back_whole);
+            let mut back = vec![0.0; g.image_len()];
+            for (r0, r1) in [(0, oh / 2), (oh / 2, oh)] {
+                let n = (r1 - r0) * ow;
+                let mut col = vec![f32::NAN; rows * n];
+                let block = Block {
+                    stride: n,
+                    offset: 0,
+                    rows: (r0, r1),
+                };
+                im2col(&image, &g, &mut col, block);
+                for r in 0..rows {
+                    let expected = &whole[r * oh * ow + r0 * ow..r * oh * ow + r1 * ow];
+                    assert_eq!(&col[r * n..(r + 1) * n], expected, "{g:?} rows {r0}..{r1}");
+                }
+                col2im_add(&col, &g, block, &mut back);
+            }
+            for (a, b) in back.iter().zip(&back_whole) {
+                assert!((a - b).abs() < 1e-4, "{g:?}");
+            }
         }
     }
 

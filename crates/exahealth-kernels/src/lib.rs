@@ -7,7 +7,8 @@
 //! multiplies it by the weights with a GEMM; the input gradient goes back
 //! through the transpose (col2im). Images run in parallel on rayon's pool,
 //! each with its own column buffer, so the GEMMs themselves stay
-//! single-threaded and cache-sized.
+//! single-threaded and cache-sized; a forward pass with fewer images than
+//! threads shares each image's output rows among them instead.
 //!
 //! Why this exists: Burn's Flex backend convolves and pools 2-D data
 //! through its general 3-D paths; on the small CNN about half of the
