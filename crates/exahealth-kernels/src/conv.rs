@@ -14,7 +14,7 @@ use std::cell::RefCell;
 use std::ops::Range;
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{ArrayView2, ArrayViewMut2, Axis};
+use ndarray::{s, ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 
 use crate::geometry::{check_len, ConvGeometry, KernelError};
@@ -238,6 +238,9 @@ pub fn conv2d_input_grad(
     check_len("output gradient", out_grad.len(), g.output_len())?;
     let weights_t = view(g.out_channels, g.col_rows(), weight)?.reversed_axes();
     let out_len = g.out_channels * g.out_pixels();
+    if let Some(channels_per_part) = channel_split(g) {
+        return input_grad_channel_parts(&weights_t, out_grad, g, channels_per_part);
+    }
     let per_group = group_size(g.batch);
     let per_tile = tile_size(g);
     let mut grad = vec![0.0; g.input_len()];
@@ -292,6 +295,10 @@ pub fn conv2d_weight_grad(
     check_len("input", input.len(), g.input_len())?;
     check_len("output gradient", out_grad.len(), g.output_len())?;
     let out_len = g.out_channels * g.out_pixels();
+    if let Some(rows_per_part) = row_split(g) {
+        let partials = weight_grad_row_parts(input, out_grad, g, rows_per_part)?;
+        return Ok(sum_in_order(partials, g.weight_len()));
+    }
     let per_group = group_size(g.batch);
     let per_tile = tile_size(g);
     let groups: Vec<Range<usize>> = (0..g.batch)
@@ -329,14 +336,125 @@ pub fn conv2d_weight_grad(
             })
         })
         .collect::<Result<Vec<_>, KernelError>>()?;
+    Ok(sum_in_order(partials, g.weight_len()))
+}
+
+/// The element-wise sum of `partials`, added in their order (so results
+/// do not depend on which thread finished first).
+fn sum_in_order(partials: Vec<Vec<f32>>, len: usize) -> Vec<f32> {
     let mut partials = partials.into_iter();
-    let mut total = partials.next().unwrap_or_else(|| vec![0.0; g.weight_len()]);
+    let mut total = partials.next().unwrap_or_else(|| vec![0.0; len]);
     for partial in partials {
         for (t, p) in total.iter_mut().zip(&partial) {
             *t += *p;
         }
     }
-    Ok(total)
+    total
+}
+
+/// [`conv2d_weight_grad`] with fewer images than threads: one partial sum
+/// per image and part of its output rows, in (image, part) order.
+fn weight_grad_row_parts(
+    input: &[f32],
+    out_grad: &[f32],
+    g: &ConvGeometry,
+    rows_per_part: usize,
+) -> Result<Vec<Vec<f32>>, KernelError> {
+    let (oh, ow) = (g.out_size[0], g.out_size[1]);
+    let parts = oh.div_ceil(rows_per_part);
+    let out_len = g.out_channels * g.out_pixels();
+    (0..g.batch * parts)
+        .into_par_iter()
+        .map(|unit| {
+            let (i, k) = (unit / parts, unit % parts);
+            let rows = (k * rows_per_part, ((k + 1) * rows_per_part).min(oh));
+            let columns = (rows.1 - rows.0) * ow;
+            let image = &input[i * g.image_len()..(i + 1) * g.image_len()];
+            let out_grad = view(
+                g.out_channels,
+                g.out_pixels(),
+                &out_grad[i * out_len..(i + 1) * out_len],
+            )?;
+            let out_grad = out_grad.slice(s![.., rows.0 * ow..rows.1 * ow]);
+            with_scratch(|scratch| {
+                let col = prefix(&mut scratch.columns, g.col_rows() * columns);
+                im2col(
+                    image,
+                    g,
+                    col,
+                    Block {
+                        stride: columns,
+                        offset: 0,
+                        rows,
+                    },
+                );
+                let col = view(g.col_rows(), columns, col)?;
+                let mut sum = vec![0.0; g.weight_len()];
+                let mut target = view_mut(g.out_channels, g.col_rows(), &mut sum)?;
+                general_mat_mul(1.0, &out_grad, &col.t(), 0.0, &mut target);
+                Ok(sum)
+            })
+        })
+        .collect()
+}
+
+/// Input channels per part when there are fewer images than threads: the
+/// input gradient splits by input channel, whose planes col2im writes
+/// without overlap (output rows would overlap at the kernel's edges).
+fn channel_split(g: &ConvGeometry) -> Option<usize> {
+    let threads = rayon::current_num_threads();
+    let parts = threads.div_ceil(g.batch).min(g.in_channels);
+    (g.batch < threads && parts > 1).then(|| g.in_channels.div_ceil(parts))
+}
+
+/// [`conv2d_input_grad`] with each image's input channels in parts of
+/// `channels_per_part`.
+fn input_grad_channel_parts(
+    weights_t: &ArrayView2<'_, f32>,
+    out_grad: &[f32],
+    g: &ConvGeometry,
+    channels_per_part: usize,
+) -> Result<Vec<f32>, KernelError> {
+    let out_len = g.out_channels * g.out_pixels();
+    let plane = g.in_size[0] * g.in_size[1];
+    let taps = g.kernel[0] * g.kernel[1];
+    let mut grad = vec![0.0; g.input_len()];
+    grad.par_chunks_mut(g.image_len())
+        .zip(out_grad.par_chunks(out_len))
+        .try_for_each(|(image_grad, out_grad)| {
+            let out_grad = view(g.out_channels, g.out_pixels(), out_grad)?;
+            image_grad
+                .par_chunks_mut(channels_per_part * plane)
+                .enumerate()
+                .try_for_each(|(k, part_grad)| {
+                    let first = k * channels_per_part;
+                    let channels = part_grad.len() / plane;
+                    // The same convolution restricted to these channels.
+                    let part = ConvGeometry {
+                        in_channels: channels,
+                        ..*g
+                    };
+                    let rows = weights_t.slice(s![first * taps..(first + channels) * taps, ..]);
+                    with_scratch(|scratch| {
+                        let col = prefix(&mut scratch.columns, part.col_rows() * g.out_pixels());
+                        general_mat_mul(
+                            1.0,
+                            &rows,
+                            &out_grad,
+                            0.0,
+                            &mut view_mut(part.col_rows(), g.out_pixels(), col)?,
+                        );
+                        col2im_add(
+                            col,
+                            &part,
+                            Block::whole(&part, g.out_pixels(), 0),
+                            part_grad,
+                        );
+                        Ok(())
+                    })
+                })
+        })?;
+    Ok(grad)
 }
 
 #[cfg(test)]
@@ -502,6 +620,24 @@ mod tests {
             let w = noise(g.weight_len(), 9);
             let split = four.install(|| conv2d(&x, &w, &g)).unwrap();
             assert_close(&split, &naive(&x, &w, &g), "row parts", &g);
+            // The backward passes split too; compare with one thread.
+            let one = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .unwrap();
+            let r = noise(g.output_len(), 10);
+            let as_f64 = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<_>>();
+            assert!(four.install(|| channel_split(&g)).is_some());
+            let (a, b) = (
+                four.install(|| conv2d_input_grad(&w, &r, &g)).unwrap(),
+                one.install(|| conv2d_input_grad(&w, &r, &g)).unwrap(),
+            );
+            assert_close(&a, &as_f64(b), "input grad parts", &g);
+            let (a, b) = (
+                four.install(|| conv2d_weight_grad(&x, &r, &g)).unwrap(),
+                one.install(|| conv2d_weight_grad(&x, &r, &g)).unwrap(),
+            );
+            assert_close(&a, &as_f64(b), "weight grad parts", &g);
         }
     }
 

@@ -7,8 +7,9 @@
 //! multiplies it by the weights with a GEMM; the input gradient goes back
 //! through the transpose (col2im). Images run in parallel on rayon's pool,
 //! each with its own column buffer, so the GEMMs themselves stay
-//! single-threaded and cache-sized; a forward pass with fewer images than
-//! threads shares each image's output rows among them instead.
+//! single-threaded and cache-sized. With fewer images than threads, each
+//! image's work is shared instead: output rows for the forward pass and the
+//! weight gradient, input channels for the input gradient.
 //!
 //! Why this exists: Burn's Flex backend convolves and pools 2-D data
 //! through its general 3-D paths; on the small CNN about half of the
