@@ -54,6 +54,44 @@ impl Backward<Flex, 2> for ConvBackward {
 }
 
 #[derive(Debug)]
+struct ConvTransposeBackward;
+
+impl Backward<Flex, 2> for ConvTransposeBackward {
+    /// The checkpointed input and weights, and the transposed convolution.
+    type State = (NodeId, NodeId, ConvGeometry);
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 2>,
+        grads: &mut Gradients,
+        checkpointer: &mut Checkpointer,
+    ) {
+        let [node_x, node_weight] = ops.parents;
+        let out_grad = grads.consume::<Flex>(&ops.node);
+        let (x_id, weight_id, geometry) = ops.state;
+        let x: FlexTensor = checkpointer.retrieve_node_output(x_id);
+        let weight: FlexTensor = checkpointer.retrieve_node_output(weight_id);
+        // The transposed convolution's output gradient is the input of the
+        // convolution it transposes, and `x` stands for that one's output
+        // gradient.
+        if let Some(node) = node_x {
+            let grad = with_f32(&out_grad, |g| {
+                with_f32(&weight, |w| exahealth_kernels::conv2d(g, w, &geometry))
+            });
+            grads.register::<Flex>(node.id, from_vec(grad, geometry.output_shape()));
+        }
+        if let Some(node) = node_weight {
+            let grad = with_f32(&out_grad, |g| {
+                with_f32(&x, |x| {
+                    exahealth_kernels::conv2d_weight_grad(g, x, &geometry)
+                })
+            });
+            grads.register::<Flex>(node.id, from_vec(grad, geometry.weight_shape()));
+        }
+    }
+}
+
+#[derive(Debug)]
 struct MaxPoolBackward;
 
 impl Backward<Flex, 1> for MaxPoolBackward {
@@ -156,6 +194,34 @@ impl Backward<Flex, 3> for BatchNormBackward {
 }
 
 impl<C: CheckpointStrategy> ConvBackend for Autodiff<Flex, C> {
+    fn exa_conv_transpose2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        geometry: ConvGeometry,
+    ) -> FloatTensor<Self> {
+        match ConvTransposeBackward
+            .prepare::<C>([x.node(), weight.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(mut prep) => {
+                let x_id = prep.checkpoint(&x);
+                let weight_id = prep.checkpoint(&weight);
+                let out = Flex::exa_conv_transpose2d(
+                    x.into_primitive(),
+                    weight.into_primitive(),
+                    geometry,
+                );
+                prep.finish((x_id, weight_id, geometry), out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(Flex::exa_conv_transpose2d(
+                x.into_primitive(),
+                weight.into_primitive(),
+                geometry,
+            )),
+        }
+    }
+
     fn exa_max_pool2d(x: FloatTensor<Self>, geometry: PoolGeometry) -> FloatTensor<Self> {
         match GeneralMaxPoolBackward
             .prepare::<C>([x.node()])

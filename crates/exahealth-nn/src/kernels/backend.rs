@@ -16,6 +16,14 @@ pub(crate) trait ConvBackend: Backend {
         weight: FloatTensor<Self>,
         geometry: ConvGeometry,
     ) -> FloatTensor<Self>;
+    /// A transposed convolution without bias: the input gradient of the
+    /// convolution `geometry` describes, with `x` in the place of that
+    /// convolution's output gradient.
+    fn exa_conv_transpose2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        geometry: ConvGeometry,
+    ) -> FloatTensor<Self>;
     /// A 2x2 max-pool at stride 2 over `[n, c, h, w]`.
     fn exa_max_pool_2x2(x: FloatTensor<Self>) -> FloatTensor<Self>;
     /// A max-pool of any kernel, stride and padding over `[n, c, h, w]`
@@ -46,6 +54,19 @@ impl ConvBackend for Flex {
             with_f32(&weight, |w| exahealth_kernels::conv2d(x, w, &geometry))
         });
         from_vec(out, geometry.output_shape())
+    }
+
+    fn exa_conv_transpose2d(
+        x: FlexTensor,
+        weight: FlexTensor,
+        geometry: ConvGeometry,
+    ) -> FlexTensor {
+        let out = with_f32(&weight, |w| {
+            with_f32(&x, |x| {
+                exahealth_kernels::conv2d_input_grad(w, x, &geometry)
+            })
+        });
+        from_vec(out, geometry.input_shape())
     }
 
     fn exa_max_pool_2x2(x: FlexTensor) -> FlexTensor {

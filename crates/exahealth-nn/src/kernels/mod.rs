@@ -14,7 +14,7 @@ mod autodiff;
 mod backend;
 
 use burn::backend::Dispatch;
-use burn::nn::conv::Conv2d;
+use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::nn::pool::MaxPool2d;
 use burn::nn::BatchNorm;
 use burn::nn::PaddingConfig2d;
@@ -114,6 +114,53 @@ pub(crate) fn batch_norm<const D: usize>(norm: &BatchNorm, x: Tensor<D>) -> Tens
     norm.running_mean.update(running_mean.detach());
     norm.running_var.update(running_var.detach());
     Tensor::from_dispatch(out)
+}
+
+/// `module.forward(x)` for a transposed convolution: the input gradient of
+/// the convolution it transposes, through the same kernels.
+pub(crate) fn conv_transpose2d(module: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
+    let Some(geometry) = transpose_geometry(module, &x) else {
+        return module.forward(x);
+    };
+    let weight = module.weight.val();
+    let out = <Dispatch as ConvBackend>::exa_conv_transpose2d(
+        x.into_dispatch(),
+        weight.into_dispatch(),
+        geometry,
+    );
+    let out = Tensor::<4>::from_dispatch(out);
+    match &module.bias {
+        Some(bias) => out + bias.val().reshape([1, geometry.in_channels as i32, 1, 1]),
+        None => out,
+    }
+}
+
+/// The convolution that `module` transposes, as seen from its output:
+/// `in_*` describe the transposed convolution's output, `out_*` its input.
+fn transpose_geometry(module: &ConvTranspose2d, x: &Tensor<4>) -> Option<ConvGeometry> {
+    if module.groups != 1 || module.dilation != [1, 1] || x.dtype() != DType::F32 {
+        return None;
+    }
+    if !backend::is_flex(&x.device()) || module.weight.dtype() != DType::F32 {
+        return None;
+    }
+    let [cin, cout, kh, kw] = module.weight.shape().dims::<4>();
+    let [batch, channels, h, w] = x.dims();
+    if channels != cin {
+        return None;
+    }
+    let (k, s, p, po) = ([kh, kw], module.stride, module.padding, module.padding_out);
+    // (in - 1) * stride - 2 * padding + kernel + padding_out, per axis.
+    let out = [0, 1].map(|d| {
+        let size = [h, w][d];
+        ((size - 1) * s[d] + k[d] + po[d]).checked_sub(2 * p[d])
+    });
+    let [Some(oh), Some(ow)] = out else {
+        return None;
+    };
+    let pad = [0, 1].map(|d| (p[d], p[d].saturating_sub(po[d])));
+    let geometry = ConvGeometry::new(batch, cout, [oh, ow], cin, k, s, pad).ok()?;
+    (geometry.out_size == [h, w]).then_some(geometry)
 }
 
 /// The kernels' geometry for `module` on `x`, or `None` where Burn's own

@@ -9,7 +9,9 @@ use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig};
 use burn::tensor::Tolerance;
 
-use super::{batch_norm, conv2d, fast_geometry, max_pool};
+use burn::nn::conv::ConvTranspose2dConfig;
+
+use super::{batch_norm, conv2d, conv_transpose2d, fast_geometry, max_pool, transpose_geometry};
 
 fn max_diff(a: Tensor<4>, b: Tensor<4>) -> f32 {
     (a - b).abs().max().into_scalar::<f32>()
@@ -273,4 +275,59 @@ fn strided_inputs_and_single_images_convolve_like_burn() {
     assert!(max_diff(conv2d(&module, x.clone()), module.forward(x.clone())) < 1e-4);
     let one = x.narrow(0, 0, 1);
     assert!(max_diff(conv2d(&module, one.clone()), module.forward(one)) < 1e-4);
+}
+
+#[test]
+fn transposed_convolutions_equal_burns_with_gradients() {
+    let device = crate::cpu_train_device();
+    let configs = [
+        // U-Net's upsampling.
+        (
+            ConvTranspose2dConfig::new([4, 3], [2, 2]).with_stride([2, 2]),
+            [2, 4, 5, 6],
+        ),
+        (
+            ConvTranspose2dConfig::new([3, 2], [3, 3])
+                .with_stride([2, 2])
+                .with_padding([1, 1])
+                .with_padding_out([1, 1]),
+            [2, 3, 4, 5],
+        ),
+        // Output padding beyond the padding.
+        (
+            ConvTranspose2dConfig::new([2, 3], [3, 3])
+                .with_stride([3, 3])
+                .with_padding_out([2, 2])
+                .with_bias(false),
+            [1, 2, 3, 3],
+        ),
+    ];
+    for (config, dims) in configs {
+        let module = config.init(&device);
+        let x = Tensor::<4>::random(dims, Distribution::Normal(0.0, 1.0), &device);
+        assert!(transpose_geometry(&module, &x).is_some(), "{dims:?}");
+        let out_dims = module.forward(x.clone()).dims();
+        let r = Tensor::<4>::random(out_dims, Distribution::Normal(0.0, 1.0), &device);
+        let run = |fast: bool| {
+            let x = x.clone().detach().require_grad();
+            let m = module.clone();
+            let y = if fast {
+                conv_transpose2d(&m, x.clone())
+            } else {
+                m.forward(x.clone())
+            };
+            let grads = (y.clone() * r.clone()).sum().backward();
+            let gx = x.grad(&grads).expect("input gradient");
+            let gw = m.weight.val().grad(&grads).expect("weight gradient");
+            (y.inner(), gx, gw)
+        };
+        let ((fy, fx, fw), (by, bx, bw)) = (run(true), run(false));
+        assert_eq!(fy.dims(), by.dims());
+        assert!(max_diff(fy, by) < 1e-4, "{dims:?}");
+        assert!(
+            (fx - bx).abs().max().into_scalar::<f32>() < 1e-4,
+            "{dims:?}"
+        );
+        assert!(max_diff(fw, bw) < 1e-3, "{dims:?}");
+    }
 }

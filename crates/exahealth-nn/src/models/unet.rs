@@ -4,7 +4,7 @@
 //! giving per-pixel class logits. Padded convolutions keep the output the
 //! size of the input, which must be divisible by `2^depth`.
 
-use crate::kernels::{batch_norm, conv2d};
+use crate::kernels::{batch_norm, conv2d, conv_transpose2d, max_pool};
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
@@ -14,7 +14,6 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
 use crate::error::{NnError, Result};
-use crate::kernels::max_pool;
 
 /// Builds a [`UNet`].
 #[derive(Config, Debug)]
@@ -154,7 +153,7 @@ impl UNet {
             .zip(&self.up_conv)
             .zip(skips.into_iter().rev())
         {
-            x = up.forward(x);
+            x = conv_transpose2d(up, x);
             x = conv.forward(Tensor::cat(vec![skip, x], 1));
         }
         conv2d(&self.head, x)
