@@ -59,6 +59,9 @@ pub struct BenchResult {
     /// The measured configuration.
     #[serde(flatten)]
     pub config: BenchConfig,
+    /// Whose convolution, pooling and batch-norm layers ran:
+    /// `exahealth-kernels` or `burn` (see [`crate::set_own_kernels`]).
+    pub layers: &'static str,
     /// Backend name.
     pub backend: &'static str,
     /// Wall-clock seconds of the timed steps.
@@ -120,6 +123,11 @@ fn finish(mode: &'static str, config: BenchConfig, seconds: f64) -> BenchResult 
     BenchResult {
         mode,
         config,
+        layers: if crate::own_kernels() {
+            "exahealth-kernels"
+        } else {
+            "burn"
+        },
         backend: "flex",
         seconds,
         images_per_s: (config.batch * config.steps) as f64 / seconds.max(f64::MIN_POSITIVE),

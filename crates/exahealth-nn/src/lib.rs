@@ -59,6 +59,7 @@ pub mod wsi;
 /// The Burn version this crate is built on, for callers that build tensors.
 pub use burn;
 pub use error::{NnError, Result};
+pub use kernels::{own_kernels, set_own_kernels};
 
 /// The default CPU backend for inference.
 pub type CpuBackend = burn::backend::Flex;

@@ -52,11 +52,16 @@ pub struct NnBenchArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Run Burn's own convolution, pooling and batch-norm layers instead of
+    /// exahealth-kernels' (the default), to measure what the kernels gain.
+    #[arg(long)]
+    pub burn_layers: bool,
 }
 
 fn run_nn(a: NnBenchArgs, train: bool) -> Result<()> {
     // As `train` and `predict` run: the figures are the commands' own.
     crate::allocator::keep_freed_memory();
+    exahealth_nn::set_own_kernels(!a.burn_layers);
     let config = exahealth_nn::bench::BenchConfig {
         model: a.model.parse()?,
         batch: a.batch,
@@ -73,7 +78,7 @@ fn run_nn(a: NnBenchArgs, train: bool) -> Result<()> {
         println!("{}", serde_json::to_string(&r)?);
     } else {
         println!(
-            "{} {:?} batch {} size {} threads {}: {:.2} images/s ({} steps in {:.2} s, {})",
+            "{} {:?} batch {} size {} threads {}: {:.2} images/s ({} steps in {:.2} s, {}, {} layers)",
             r.mode,
             a.model,
             a.batch,
@@ -82,7 +87,8 @@ fn run_nn(a: NnBenchArgs, train: bool) -> Result<()> {
             r.images_per_s,
             a.steps,
             r.seconds,
-            r.backend
+            r.backend,
+            r.layers
         );
     }
     Ok(())

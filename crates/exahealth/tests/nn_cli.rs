@@ -214,8 +214,13 @@ fn train_eval_predict_on_a_generated_dataset() {
 
 #[test]
 fn bench_train_and_infer_print_json() {
-    for mode in ["train", "infer"] {
-        let out = exahealth(&[
+    for (mode, burn_layers) in [
+        ("train", false),
+        ("infer", false),
+        ("train", true),
+        ("infer", true),
+    ] {
+        let mut args = vec![
             "bench",
             mode,
             "--model",
@@ -229,10 +234,22 @@ fn bench_train_and_infer_print_json() {
             "--threads",
             "1",
             "--json",
-        ]);
+        ];
+        if burn_layers {
+            args.push("--burn-layers");
+        }
+        let out = exahealth(&args);
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["mode"], mode);
         assert_eq!(v["batch"], 2);
+        assert_eq!(
+            v["layers"],
+            if burn_layers {
+                "burn"
+            } else {
+                "exahealth-kernels"
+            }
+        );
         assert!(v["images_per_s"].as_f64().unwrap() > 0.0);
     }
 }

@@ -19,9 +19,30 @@ use burn::nn::pool::MaxPool2d;
 use burn::nn::BatchNorm;
 use burn::nn::PaddingConfig2d;
 use burn::tensor::{DType, Tensor};
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use exahealth_kernels::{ConvGeometry, PoolGeometry};
 
 use backend::ConvBackend;
+
+static OWN_KERNELS: AtomicBool = AtomicBool::new(true);
+
+/// Whether the models run exahealth-kernels' layers on the Flex device
+/// (the default) or Burn's own, e.g. to measure what the kernels gain
+/// (`exahealth bench train --burn-layers`). Process-wide.
+pub fn set_own_kernels(enabled: bool) {
+    OWN_KERNELS.store(enabled, Ordering::Relaxed);
+}
+
+/// See [`set_own_kernels`].
+pub fn own_kernels() -> bool {
+    OWN_KERNELS.load(Ordering::Relaxed)
+}
+
+/// Whether the kernels may run on `device`.
+fn kernels_apply(device: &burn::tensor::Device) -> bool {
+    own_kernels() && backend::is_flex(device)
+}
 
 /// `module.forward(x)`, through the fast kernels where they apply.
 pub(crate) fn conv2d(module: &Conv2d, x: Tensor<4>) -> Tensor<4> {
@@ -42,7 +63,7 @@ pub(crate) fn conv2d(module: &Conv2d, x: Tensor<4>) -> Tensor<4> {
 /// 2x2 at stride 2 has a kernel of its own.
 pub(crate) fn max_pool(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
     let plain = pool.dilation == [1, 1] && !pool.ceil_mode;
-    if !plain || x.dtype() != DType::F32 || !backend::is_flex(&x.device()) {
+    if !plain || x.dtype() != DType::F32 || !kernels_apply(&x.device()) {
         return pool.forward(x);
     }
     let pad = match pool.padding {
@@ -72,7 +93,7 @@ pub(crate) fn max_pool(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
 /// decides.
 pub(crate) fn batch_norm<const D: usize>(norm: &BatchNorm, x: Tensor<D>) -> Tensor<D> {
     let device = x.device();
-    if x.dtype() != DType::F32 || !backend::is_flex(&device) {
+    if x.dtype() != DType::F32 || !kernels_apply(&device) {
         return norm.forward(x);
     }
     let training = device.is_autodiff() && norm.training.is_enabled();
@@ -141,7 +162,7 @@ fn transpose_geometry(module: &ConvTranspose2d, x: &Tensor<4>) -> Option<ConvGeo
     if module.groups != 1 || module.dilation != [1, 1] || x.dtype() != DType::F32 {
         return None;
     }
-    if !backend::is_flex(&x.device()) || module.weight.dtype() != DType::F32 {
+    if !kernels_apply(&x.device()) || module.weight.dtype() != DType::F32 {
         return None;
     }
     let [cin, cout, kh, kw] = module.weight.shape().dims::<4>();
@@ -169,7 +190,7 @@ fn fast_geometry(module: &Conv2d, x: &Tensor<4>) -> Option<ConvGeometry> {
     if module.groups != 1 || module.dilation != [1, 1] || x.dtype() != DType::F32 {
         return None;
     }
-    if !backend::is_flex(&x.device()) {
+    if !kernels_apply(&x.device()) {
         return None;
     }
     let weight_dims = module.weight.shape().dims::<4>();
