@@ -14,7 +14,7 @@ use exahealth_kernels::{ConvGeometry, PoolGeometry};
 use burn::backend::ops::ModuleOps;
 use burn::backend::TensorMetadata;
 
-use super::backend::{dims4, from_vec, norm_shape, with_f32, ConvBackend, GeometryShapes};
+use super::backend::{dims4, from_vec, norm_shape, with_f32, GeometryShapes, KernelBackend};
 
 #[derive(Debug)]
 struct ConvBackward;
@@ -193,7 +193,7 @@ impl Backward<Flex, 3> for BatchNormBackward {
     }
 }
 
-impl<C: CheckpointStrategy> ConvBackend for Autodiff<Flex, C> {
+impl<C: CheckpointStrategy> KernelBackend for Autodiff<Flex, C> {
     fn exa_conv_transpose2d(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,

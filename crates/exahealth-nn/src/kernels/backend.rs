@@ -9,7 +9,7 @@ use exahealth_kernels::{ConvGeometry, NormShape, PoolGeometry};
 /// Operations run by exahealth-kernels. Implemented for Flex and for
 /// autodiff over Flex.
 #[backend_extension(Flex, Autodiff)]
-pub(crate) trait ConvBackend: Backend {
+pub(crate) trait KernelBackend: Backend {
     /// A convolution without bias (the caller adds it).
     fn exa_conv2d(
         x: FloatTensor<Self>,
@@ -48,7 +48,7 @@ pub(crate) trait ConvBackend: Backend {
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 }
 
-impl ConvBackend for Flex {
+impl KernelBackend for Flex {
     fn exa_conv2d(x: FlexTensor, weight: FlexTensor, geometry: ConvGeometry) -> FlexTensor {
         let out = with_f32(&x, |x| {
             with_f32(&weight, |w| exahealth_kernels::conv2d(x, w, &geometry))

@@ -1,14 +1,16 @@
-//! 2-D convolutions through exahealth-kernels's kernels on the Flex CPU
-//! backend, as a Burn backend extension.
+//! Convolution, transposed convolution, max-pooling and batch norm through
+//! exahealth-kernels on the Flex CPU backend, as a Burn backend extension.
 //!
-//! Burn's Flex backend convolves 2-D data through its general 3-D path; on
-//! the small CNN about half of that time was index arithmetic and copies
-//! around the GEMM (profile in `docs/benchmarks.md`). [`conv2d`] runs a
-//! `Conv2d` module through `exahealth_kernels` instead (2-D im2col, one GEMM
-//! per image, images in parallel), with its own backward pass under
-//! autodiff. Anything the kernels do not cover (other backends, groups,
-//! dilation, non-f32 data) takes Burn's own path, so models call
-//! [`conv2d`] unconditionally.
+//! Burn's Flex backend convolves and pools 2-D data through its general
+//! 3-D paths and composes batch norm from a dozen tensor operations; on
+//! the small CNN about half of the convolution time was index arithmetic
+//! and copies around the GEMM (profile in `docs/benchmarks.md`).
+//! [`conv2d`], [`conv_transpose2d`], [`max_pool`] and [`batch_norm`] run
+//! the Burn modules' parameters through `exahealth_kernels` instead, each
+//! with its own backward pass under autodiff. Anything the kernels do not
+//! cover (other devices, groups, dilation, non-f32 data, ceil-mode or
+//! asymmetric pooling, a frozen batch norm under autodiff) takes the
+//! module's own `forward`, so models call these unconditionally.
 
 mod autodiff;
 mod backend;
@@ -23,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use exahealth_kernels::{ConvGeometry, PoolGeometry};
 
-use backend::ConvBackend;
+use backend::KernelBackend;
 
 static OWN_KERNELS: AtomicBool = AtomicBool::new(true);
 
@@ -50,8 +52,11 @@ pub(crate) fn conv2d(module: &Conv2d, x: Tensor<4>) -> Tensor<4> {
         return module.forward(x);
     };
     let weight = module.weight.val();
-    let out =
-        <Dispatch as ConvBackend>::exa_conv2d(x.into_dispatch(), weight.into_dispatch(), geometry);
+    let out = <Dispatch as KernelBackend>::exa_conv2d(
+        x.into_dispatch(),
+        weight.into_dispatch(),
+        geometry,
+    );
     let out = Tensor::<4>::from_dispatch(out);
     match &module.bias {
         Some(bias) => out + bias.val().reshape([1, geometry.out_channels as i32, 1, 1]),
@@ -74,13 +79,13 @@ pub(crate) fn max_pool(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
         _ => return pool.forward(x),
     };
     if pool.kernel_size == [2, 2] && pool.stride == [2, 2] && pad == [0, 0] {
-        return Tensor::from_dispatch(<Dispatch as ConvBackend>::exa_max_pool_2x2(
+        return Tensor::from_dispatch(<Dispatch as KernelBackend>::exa_max_pool_2x2(
             x.into_dispatch(),
         ));
     }
     let [n, c, h, w] = x.dims();
     match PoolGeometry::new(n * c, [h, w], pool.kernel_size, pool.stride, pad) {
-        Ok(geometry) => Tensor::from_dispatch(<Dispatch as ConvBackend>::exa_max_pool2d(
+        Ok(geometry) => Tensor::from_dispatch(<Dispatch as KernelBackend>::exa_max_pool2d(
             x.into_dispatch(),
             geometry,
         )),
@@ -103,7 +108,7 @@ pub(crate) fn batch_norm<const D: usize>(norm: &BatchNorm, x: Tensor<D>) -> Tens
             // it, which the fused pass does not record.
             return norm.forward(x);
         }
-        let out = <Dispatch as ConvBackend>::exa_batch_norm(
+        let out = <Dispatch as KernelBackend>::exa_batch_norm(
             x.into_dispatch(),
             norm.gamma.val().into_dispatch(),
             norm.beta.val().into_dispatch(),
@@ -113,7 +118,7 @@ pub(crate) fn batch_norm<const D: usize>(norm: &BatchNorm, x: Tensor<D>) -> Tens
         );
         return Tensor::from_dispatch(out);
     }
-    let (out, mean, variance) = <Dispatch as ConvBackend>::exa_batch_norm_train(
+    let (out, mean, variance) = <Dispatch as KernelBackend>::exa_batch_norm_train(
         x.into_dispatch(),
         norm.gamma.val().into_dispatch(),
         norm.beta.val().into_dispatch(),
@@ -144,7 +149,7 @@ pub(crate) fn conv_transpose2d(module: &ConvTranspose2d, x: Tensor<4>) -> Tensor
         return module.forward(x);
     };
     let weight = module.weight.val();
-    let out = <Dispatch as ConvBackend>::exa_conv_transpose2d(
+    let out = <Dispatch as KernelBackend>::exa_conv_transpose2d(
         x.into_dispatch(),
         weight.into_dispatch(),
         geometry,
