@@ -5,14 +5,12 @@ use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::autodiff::NodeId;
+use burn::backend::ops::ModuleOps;
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Autodiff, Flex};
+use burn::backend::{Autodiff, Flex, TensorMetadata};
 use burn::tensor::Shape;
 use burn_flex::FlexTensor;
 use exahealth_kernels::{ConvGeometry, PoolGeometry};
-
-use burn::backend::ops::ModuleOps;
-use burn::backend::TensorMetadata;
 
 use super::backend::{dims4, from_vec, norm_shape, with_f32, GeometryShapes, KernelBackend};
 

@@ -161,8 +161,8 @@ pub(super) fn with_f32<R>(tensor: &FlexTensor, f: impl FnOnce(&[f32]) -> R) -> R
         Some(data) => f(data),
         None => {
             let contiguous = tensor.to_contiguous();
-            // `fast_geometry` admits f32 tensors only, and a contiguous
-            // f32 tensor always has a slice.
+            // The wrappers in `kernels` admit f32 tensors only, and a
+            // contiguous f32 tensor always has a slice.
             f(contiguous
                 .as_slice::<f32>()
                 .expect("a contiguous f32 tensor"))

@@ -98,7 +98,9 @@ pub(crate) fn max_pool(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
 /// decides.
 pub(crate) fn batch_norm<const D: usize>(norm: &BatchNorm, x: Tensor<D>) -> Tensor<D> {
     let device = x.device();
-    if x.dtype() != DType::F32 || !kernels_apply(&device) {
+    let f32_parameters = [norm.gamma.dtype(), norm.beta.dtype()] == [DType::F32; 2];
+    let empty = x.shape().num_elements() == 0;
+    if x.dtype() != DType::F32 || !f32_parameters || empty || !kernels_apply(&device) {
         return norm.forward(x);
     }
     let training = device.is_autodiff() && norm.training.is_enabled();
