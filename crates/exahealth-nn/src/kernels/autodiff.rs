@@ -14,49 +14,65 @@ use exahealth_kernels::{ConvGeometry, PoolGeometry};
 
 use super::backend::{dims4, from_vec, norm_shape, with_f32, GeometryShapes, KernelBackend};
 
-#[derive(Debug)]
-struct ConvBackward;
+/// Which way a convolution runs: as itself, or transposed (the input
+/// gradient of the convolution its geometry describes, U-Net's upsampling).
+#[derive(Clone, Copy, Debug)]
+enum Direction {
+    Forward,
+    Transposed,
+}
 
-impl Backward<Flex, 2> for ConvBackward {
-    /// The checkpointed input and weights, and the geometry.
-    type State = (NodeId, NodeId, ConvGeometry);
+/// The convolution of `x` and `weight` in `direction`, on Flex.
+fn convolve(
+    direction: Direction,
+    x: FlexTensor,
+    weight: FlexTensor,
+    geometry: ConvGeometry,
+) -> FlexTensor {
+    match direction {
+        Direction::Forward => Flex::exa_conv2d(x, weight, geometry),
+        Direction::Transposed => Flex::exa_conv_transpose2d(x, weight, geometry),
+    }
+}
 
-    fn backward(
-        self,
-        ops: Ops<Self::State, 2>,
-        grads: &mut Gradients,
-        checkpointer: &mut Checkpointer,
-    ) {
-        let [node_x, node_weight] = ops.parents;
-        let out_grad = grads.consume::<Flex>(&ops.node);
-        let (x_id, weight_id, geometry) = ops.state;
-        let x: FlexTensor = checkpointer.retrieve_node_output(x_id);
-        let weight: FlexTensor = checkpointer.retrieve_node_output(weight_id);
-        if let Some(node) = node_x {
-            let grad = with_f32(&weight, |w| {
-                with_f32(&out_grad, |g| {
-                    exahealth_kernels::conv2d_input_grad(w, g, &geometry)
-                })
-            });
-            grads.register::<Flex>(node.id, from_vec(grad, geometry.input_shape()));
+/// [`convolve`] recorded for autodiff.
+fn tracked_convolution<C: CheckpointStrategy>(
+    direction: Direction,
+    x: FloatTensor<Autodiff<Flex, C>>,
+    weight: FloatTensor<Autodiff<Flex, C>>,
+    geometry: ConvGeometry,
+) -> FloatTensor<Autodiff<Flex, C>> {
+    match ConvBackward
+        .prepare::<C>([x.node(), weight.node()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(mut prep) => {
+            let x_id = prep.checkpoint(&x);
+            let weight_id = prep.checkpoint(&weight);
+            let out = convolve(
+                direction,
+                x.into_primitive(),
+                weight.into_primitive(),
+                geometry,
+            );
+            prep.finish((x_id, weight_id, geometry, direction), out)
         }
-        if let Some(node) = node_weight {
-            let grad = with_f32(&x, |x| {
-                with_f32(&out_grad, |g| {
-                    exahealth_kernels::conv2d_weight_grad(x, g, &geometry)
-                })
-            });
-            grads.register::<Flex>(node.id, from_vec(grad, geometry.weight_shape()));
-        }
+        OpsKind::UnTracked(prep) => prep.finish(convolve(
+            direction,
+            x.into_primitive(),
+            weight.into_primitive(),
+            geometry,
+        )),
     }
 }
 
 #[derive(Debug)]
-struct ConvTransposeBackward;
+struct ConvBackward;
 
-impl Backward<Flex, 2> for ConvTransposeBackward {
-    /// The checkpointed input and weights, and the transposed convolution.
-    type State = (NodeId, NodeId, ConvGeometry);
+impl Backward<Flex, 2> for ConvBackward {
+    /// The checkpointed input and weights, the geometry and the direction.
+    type State = (NodeId, NodeId, ConvGeometry, Direction);
 
     fn backward(
         self,
@@ -66,22 +82,40 @@ impl Backward<Flex, 2> for ConvTransposeBackward {
     ) {
         let [node_x, node_weight] = ops.parents;
         let out_grad = grads.consume::<Flex>(&ops.node);
-        let (x_id, weight_id, geometry) = ops.state;
+        let (x_id, weight_id, geometry, direction) = ops.state;
         let x: FlexTensor = checkpointer.retrieve_node_output(x_id);
         let weight: FlexTensor = checkpointer.retrieve_node_output(weight_id);
-        // The transposed convolution's output gradient is the input of the
-        // convolution it transposes, and `x` stands for that one's output
-        // gradient.
         if let Some(node) = node_x {
-            let grad = with_f32(&out_grad, |g| {
-                with_f32(&weight, |w| exahealth_kernels::conv2d(g, w, &geometry))
-            });
-            grads.register::<Flex>(node.id, from_vec(grad, geometry.output_shape()));
+            let grad = match direction {
+                Direction::Forward => from_vec(
+                    with_f32(&weight, |w| {
+                        with_f32(&out_grad, |g| {
+                            exahealth_kernels::conv2d_input_grad(w, g, &geometry)
+                        })
+                    }),
+                    geometry.input_shape(),
+                ),
+                // Transposing back is the convolution itself.
+                Direction::Transposed => from_vec(
+                    with_f32(&out_grad, |g| {
+                        with_f32(&weight, |w| exahealth_kernels::conv2d(g, w, &geometry))
+                    }),
+                    geometry.output_shape(),
+                ),
+            };
+            grads.register::<Flex>(node.id, grad);
         }
         if let Some(node) = node_weight {
-            let grad = with_f32(&out_grad, |g| {
-                with_f32(&x, |x| {
-                    exahealth_kernels::conv2d_weight_grad(g, x, &geometry)
+            // The weight gradient pairs the convolution's input with its
+            // output gradient; transposed, those are the output gradient
+            // and `x`.
+            let (input, output_grad) = match direction {
+                Direction::Forward => (&x, &out_grad),
+                Direction::Transposed => (&out_grad, &x),
+            };
+            let grad = with_f32(input, |i| {
+                with_f32(output_grad, |g| {
+                    exahealth_kernels::conv2d_weight_grad(i, g, &geometry)
                 })
             });
             grads.register::<Flex>(node.id, from_vec(grad, geometry.weight_shape()));
@@ -197,27 +231,7 @@ impl<C: CheckpointStrategy> KernelBackend for Autodiff<Flex, C> {
         weight: FloatTensor<Self>,
         geometry: ConvGeometry,
     ) -> FloatTensor<Self> {
-        match ConvTransposeBackward
-            .prepare::<C>([x.node(), weight.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(mut prep) => {
-                let x_id = prep.checkpoint(&x);
-                let weight_id = prep.checkpoint(&weight);
-                let out = Flex::exa_conv_transpose2d(
-                    x.into_primitive(),
-                    weight.into_primitive(),
-                    geometry,
-                );
-                prep.finish((x_id, weight_id, geometry), out)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(Flex::exa_conv_transpose2d(
-                x.into_primitive(),
-                weight.into_primitive(),
-                geometry,
-            )),
-        }
+        tracked_convolution::<C>(Direction::Transposed, x, weight, geometry)
     }
 
     fn exa_max_pool2d(x: FloatTensor<Self>, geometry: PoolGeometry) -> FloatTensor<Self> {
@@ -315,22 +329,6 @@ impl<C: CheckpointStrategy> KernelBackend for Autodiff<Flex, C> {
         weight: FloatTensor<Self>,
         geometry: ConvGeometry,
     ) -> FloatTensor<Self> {
-        match ConvBackward
-            .prepare::<C>([x.node(), weight.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(mut prep) => {
-                let x_id = prep.checkpoint(&x);
-                let weight_id = prep.checkpoint(&weight);
-                let out = Flex::exa_conv2d(x.into_primitive(), weight.into_primitive(), geometry);
-                prep.finish((x_id, weight_id, geometry), out)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(Flex::exa_conv2d(
-                x.into_primitive(),
-                weight.into_primitive(),
-                geometry,
-            )),
-        }
+        tracked_convolution::<C>(Direction::Forward, x, weight, geometry)
     }
 }
