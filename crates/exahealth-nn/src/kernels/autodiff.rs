@@ -123,40 +123,40 @@ impl Backward<Flex, 2> for ConvBackward {
     }
 }
 
-#[derive(Debug)]
-struct MaxPoolBackward;
+/// The max-pool of `x`: the 2x2 stride-2 kernel without a geometry, the
+/// general one with.
+fn pool(x: FlexTensor, geometry: Option<PoolGeometry>) -> FlexTensor {
+    match geometry {
+        None => Flex::exa_max_pool_2x2(x),
+        Some(geometry) => Flex::exa_max_pool2d(x, geometry),
+    }
+}
 
-impl Backward<Flex, 1> for MaxPoolBackward {
-    /// The checkpointed input: the maxima are found again from it.
-    type State = NodeId;
-
-    fn backward(
-        self,
-        ops: Ops<Self::State, 1>,
-        grads: &mut Gradients,
-        checkpointer: &mut Checkpointer,
-    ) {
-        let [node_x] = ops.parents;
-        let out_grad = grads.consume::<Flex>(&ops.node);
-        let x: FlexTensor = checkpointer.retrieve_node_output(ops.state);
-        if let Some(node) = node_x {
-            let [n, c, h, w] = dims4(&x);
-            let grad = with_f32(&x, |x| {
-                with_f32(&out_grad, |g| {
-                    exahealth_kernels::max_pool_2x2_grad(x, g, n * c, [h, w])
-                })
-            });
-            grads.register::<Flex>(node.id, from_vec(grad, Shape::new([n, c, h, w])));
+/// [`pool`] recorded for autodiff.
+fn tracked_pool<C: CheckpointStrategy>(
+    x: FloatTensor<Autodiff<Flex, C>>,
+    geometry: Option<PoolGeometry>,
+) -> FloatTensor<Autodiff<Flex, C>> {
+    match MaxPoolBackward
+        .prepare::<C>([x.node()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(mut prep) => {
+            let x_id = prep.checkpoint(&x);
+            prep.finish((x_id, geometry), pool(x.into_primitive(), geometry))
         }
+        OpsKind::UnTracked(prep) => prep.finish(pool(x.into_primitive(), geometry)),
     }
 }
 
 #[derive(Debug)]
-struct GeneralMaxPoolBackward;
+struct MaxPoolBackward;
 
-impl Backward<Flex, 1> for GeneralMaxPoolBackward {
-    /// The checkpointed input and the pooling's geometry.
-    type State = (NodeId, PoolGeometry);
+impl Backward<Flex, 1> for MaxPoolBackward {
+    /// The checkpointed input (the maxima are found again from it) and the
+    /// general pool's geometry.
+    type State = (NodeId, Option<PoolGeometry>);
 
     fn backward(
         self,
@@ -169,9 +169,11 @@ impl Backward<Flex, 1> for GeneralMaxPoolBackward {
         let (x_id, geometry) = ops.state;
         let x: FlexTensor = checkpointer.retrieve_node_output(x_id);
         if let Some(node) = node_x {
+            let [n, c, h, w] = dims4(&x);
             let grad = with_f32(&x, |x| {
-                with_f32(&out_grad, |g| {
-                    exahealth_kernels::max_pool2d_grad(x, g, &geometry)
+                with_f32(&out_grad, |g| match &geometry {
+                    None => exahealth_kernels::max_pool_2x2_grad(x, g, n * c, [h, w]),
+                    Some(geometry) => exahealth_kernels::max_pool2d_grad(x, g, geometry),
                 })
             });
             grads.register::<Flex>(node.id, from_vec(grad, x.shape()));
@@ -235,22 +237,7 @@ impl<C: CheckpointStrategy> KernelBackend for Autodiff<Flex, C> {
     }
 
     fn exa_max_pool2d(x: FloatTensor<Self>, geometry: PoolGeometry) -> FloatTensor<Self> {
-        match GeneralMaxPoolBackward
-            .prepare::<C>([x.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(mut prep) => {
-                let x_id = prep.checkpoint(&x);
-                prep.finish(
-                    (x_id, geometry),
-                    Flex::exa_max_pool2d(x.into_primitive(), geometry),
-                )
-            }
-            OpsKind::UnTracked(prep) => {
-                prep.finish(Flex::exa_max_pool2d(x.into_primitive(), geometry))
-            }
-        }
+        tracked_pool::<C>(x, Some(geometry))
     }
 
     fn exa_batch_norm(
@@ -311,17 +298,7 @@ impl<C: CheckpointStrategy> KernelBackend for Autodiff<Flex, C> {
     }
 
     fn exa_max_pool_2x2(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        match MaxPoolBackward
-            .prepare::<C>([x.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(mut prep) => {
-                let x_id = prep.checkpoint(&x);
-                prep.finish(x_id, Flex::exa_max_pool_2x2(x.into_primitive()))
-            }
-            OpsKind::UnTracked(prep) => prep.finish(Flex::exa_max_pool_2x2(x.into_primitive())),
-        }
+        tracked_pool::<C>(x, None)
     }
 
     fn exa_conv2d(
