@@ -15,7 +15,10 @@
 //! the inner loops use wrapping arithmetic: with overflow checks on (test
 //! builds) a checked add per sample would stop them vectorising. Hot
 //! loops are compiled for AVX2 and SSE4.1 as well as the baseline and
-//! picked at run time (`multiversion`).
+//! picked at run time (`multiversion`). The resize kernels that must
+//! gather (each output pixel reads its own window) are written with
+//! explicit AVX2 shuffles and multiply-adds in `resize_avx2`, through
+//! pulp's safe wrappers; CPUs without AVX2 run the portable loops.
 //!
 //! The `*_image` functions in `geometry`, `filter` and `color` route 8-bit
 //! images here automatically; call these directly to skip the `Image`
@@ -30,6 +33,8 @@ mod buffer;
 mod gaussian;
 mod gray;
 mod resize;
+#[cfg(target_arch = "x86_64")]
+mod resize_avx2;
 
 pub use gaussian::{gaussian_blur_u8, MAX_SIGMA};
 pub use gray::{histogram_u8, rgb_to_gray_u8, threshold_u8};
