@@ -18,6 +18,8 @@ use std::time::Instant;
   resize_area_half     area to half size (INTER_AREA)
   resize_linear_3000   linear to 3000x3000, a non-integer factor for 4096 input
   resize_cubic_half    cubic to half size (INTER_CUBIC)
+  resize_linear_5000   linear to 5000x5000, an enlargement for 4096 input
+  resize_cubic_5000    cubic to 5000x5000
   gaussian_s1          Gaussian blur, sigma 1 (7 taps), reflect-101 border
   gaussian_s3          Gaussian blur, sigma 3 (19 taps)
   otsu                 RGB to gray, histogram, Otsu threshold, binary mask
@@ -75,13 +77,19 @@ struct Report {
 
 type Op = fn(&Image) -> Result<Image>;
 
-const OPS: [(&str, Op); 7] = [
+const OPS: [(&str, Op); 9] = [
     ("resize_linear_half", |i| half(i, Interpolation::Linear)),
     ("resize_area_half", |i| half(i, Interpolation::Area)),
     ("resize_linear_3000", |i| {
         Ok(resize_image(i, 3000, 3000, Interpolation::Linear)?)
     }),
     ("resize_cubic_half", |i| half(i, Interpolation::Cubic)),
+    ("resize_linear_5000", |i| {
+        Ok(resize_image(i, 5000, 5000, Interpolation::Linear)?)
+    }),
+    ("resize_cubic_5000", |i| {
+        Ok(resize_image(i, 5000, 5000, Interpolation::Cubic)?)
+    }),
     ("gaussian_s1", |i| Ok(gaussian_blur_image(i, 1.0, 1.0)?)),
     ("gaussian_s3", |i| Ok(gaussian_blur_image(i, 3.0, 3.0)?)),
     ("otsu", |i| Ok(otsu_image(i)?.1)),

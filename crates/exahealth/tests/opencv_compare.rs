@@ -58,12 +58,14 @@ fn eight_bit_kernels_match_opencv() {
         "compare_opencv.py failed ({}):\n{stdout}\n{stderr}",
         out.status
     );
-    // All seven operations were compared.
+    // All nine operations were compared.
     for op in [
         "resize_linear_half",
         "resize_area_half",
         "resize_linear_3000",
         "resize_cubic_half",
+        "resize_linear_5000",
+        "resize_cubic_5000",
         "gaussian_s1",
         "gaussian_s3",
         "otsu",

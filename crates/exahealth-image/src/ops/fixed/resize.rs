@@ -277,10 +277,14 @@ fn separable(
     let (in_row, out_row) = (w * c, out_w * c);
     let band = band_rows(out_h);
     let mut out = super::buffer::output_buffer(out_h * out_row);
+    // With the AVX2 kernels, vertical-first in both directions: enlarging
+    // rows it blends out_h rows where horizontal-first would resize h,
+    // but each pass is several times faster than the portable ones
+    // (4096 to 5000 pixels: 44 to 19 ms linear, 76 to 30 ms cubic).
     #[cfg(target_arch = "x86_64")]
-    if let (Some(simd), true) = (vector.avx2, out_h <= h) {
+    if let Some(simd) = vector.avx2 {
         if let Some(win) = super::resize_avx2::Windows::new(c, tx.n, &tx.index, &tx.weight) {
-            if shrink_avx2(simd, src, in_row, &ty, &win, &mut out, band) {
+            if vertical_first_avx2(simd, src, in_row, &ty, &win, &mut out, band) {
                 return out;
             }
         }
@@ -346,7 +350,7 @@ fn separable(
 /// horizontally by windows. `false` (nothing written) where the vertical
 /// taps do not fit: more than four, or weights beyond 16 bits.
 #[cfg(target_arch = "x86_64")]
-fn shrink_avx2(
+fn vertical_first_avx2(
     simd: pulp::x86::V3,
     src: &[u8],
     in_row: usize,
@@ -699,6 +703,9 @@ mod tests {
             (101, 67, 4, 80, 50, Interpolation::Linear),
             (96, 64, 3, 48, 32, Interpolation::Cubic),
             (55, 70, 4, 40, 90, Interpolation::Cubic),
+            (40, 40, 3, 97, 71, Interpolation::Linear),
+            (40, 40, 4, 97, 71, Interpolation::Cubic),
+            (9, 13, 3, 31, 29, Interpolation::Cubic),
             (60, 60, 3, 45, 45, Interpolation::Area),
         ];
         for (h, w, c, oh, ow, interp) in cases {

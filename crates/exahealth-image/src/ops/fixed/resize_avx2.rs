@@ -1,4 +1,4 @@
-//! AVX2 kernels for the common 8-bit shrinks of RGB and RGBA images, through
+//! AVX2 kernels for the common 8-bit resizes of RGB and RGBA images, through
 //! pulp's safe wrappers of `std::arch` (runtime detection, no `unsafe`).
 //!
 //! Auto-vectorised loops cannot gather the taps of a resize: each output
@@ -10,10 +10,11 @@
 //!
 //! - [`box_half`]: 2x2 means (half-size area and linear), straight from the
 //!   two source rows.
-//! - [`blend_rows`] then [`horizontal`]: the vertical-first linear and cubic
-//!   path. The vertical pass keeps its sums in 16 bits (6 fractional bits:
-//!   its rounding moves a result by at most 1/128 of a grey level), which
-//!   the horizontal pass's `madd` reads directly.
+//! - [`blend_rows`] then [`horizontal`]: linear, cubic and mild area
+//!   resizes (at most four taps per axis), vertical pass first. It keeps
+//!   its sums in 16 bits (6 fractional bits: that rounding moves a result
+//!   by at most 1/128 of a grey level), which the horizontal pass's `madd`
+//!   reads directly.
 //!
 //! Each kernel finishes the pixels its vector loop leaves with scalar code
 //! computing the same integer formula, so results do not depend on where
@@ -332,7 +333,7 @@ pub(super) struct Windows {
     base: Vec<usize>,
     /// Per output pixel, its `n` weights.
     weights: Vec<i16>,
-    /// The weights in the vector loop's register order (see [`horizontal`]).
+    /// The weights in the vector loop's register order (see [`lane_weights`]).
     lanes: Vec<[i32; 8]>,
     /// The last sample offset a vector load starts at.
     reach: usize,
