@@ -1,5 +1,5 @@
-//! AVX2 kernels for the common 8-bit resizes of RGB and RGBA images, through
-//! pulp's safe wrappers of `std::arch` (runtime detection, no `unsafe`).
+//! AVX2 kernels for the common 8-bit resizes, through pulp's safe wrappers
+//! of `std::arch` (runtime detection, no `unsafe`).
 //!
 //! Auto-vectorised loops cannot gather the taps of a resize: each output
 //! pixel reads its own window of source pixels, so the compiler falls back
@@ -8,13 +8,13 @@
 //! multiply-add instructions (`maddubs` on bytes, `madd` on 16-bit
 //! samples), as OpenCV does:
 //!
-//! - [`box_half`]: 2x2 means (half-size area and linear), straight from the
-//!   two source rows.
+//! - [`box_half`]: 2x2 means (half-size area and linear) of 1 to 4
+//!   channels, straight from the two source rows.
 //! - [`blend_rows`] then [`horizontal`]: linear, cubic and mild area
-//!   resizes (at most four taps per axis), vertical pass first. It keeps
-//!   its sums in 16 bits (6 fractional bits: that rounding moves a result
-//!   by at most 1/128 of a grey level), which the horizontal pass's `madd`
-//!   reads directly.
+//!   resizes (at most four taps per axis) of RGB and RGBA images, vertical
+//!   pass first. It keeps its sums in 16 bits (6 fractional bits: that
+//!   rounding moves a result by at most 1/128 of a grey level), which the
+//!   horizontal pass's `madd` reads directly.
 //!
 //! Each kernel finishes the pixels its vector loop leaves with scalar code
 //! computing the same integer formula, so results do not depend on where
@@ -74,10 +74,9 @@ fn per_lane(p: [u8; 16]) -> __m256i {
 /// Shuffle index that zeroes its byte.
 const Z: u8 = 0x80;
 
-/// One output row of a 2x2 box average of an interleaved RGB (`c == 3`) or
-/// RGBA (`c == 4`) image: `out[x][ch]` = the rounded mean of the two
-/// pixels `2x, 2x + 1` of rows `r0` and `r1`. Equal to OpenCV's
-/// `INTER_AREA` half-size result.
+/// One output row of a 2x2 box average of an interleaved image of 1 to 4
+/// channels: `out[x][ch]` = the rounded mean of the two pixels `2x, 2x + 1`
+/// of rows `r0` and `r1`. Equal to OpenCV's `INTER_AREA` half-size result.
 pub(super) fn box_half(simd: V3, c: usize, r0: &[u8], r1: &[u8], out: &mut [u8]) {
     simd.vectorize(BoxHalf {
         simd,
@@ -113,7 +112,7 @@ impl pulp::NullaryFnOnce for BoxHalf<'_> {
         } = self;
         let done = match c {
             3 => box_half_rgb(simd, r0, r1, out),
-            4 => box_half_rgba(simd, r0, r1, out),
+            1 | 2 | 4 => box_half_blocks(simd, c, r0, r1, out),
             _ => 0,
         };
         box_half_scalar(c, r0, r1, out, done);
@@ -183,11 +182,17 @@ fn box_half_rgb(simd: V3, r0: &[u8], r1: &[u8], out: &mut [u8]) -> usize {
     o
 }
 
-/// Eight RGBA output pixels per step from 64 bytes of each row.
+/// 32 output bytes per step from 64 bytes of each row, for 1, 2 or 4
+/// channels: within each 16-byte block the pixel pairs are whole, so one
+/// shuffle per block (none for gray) lines the pairs up.
 #[inline(always)]
-fn box_half_rgba(simd: V3, r0: &[u8], r1: &[u8], out: &mut [u8]) -> usize {
+fn box_half_blocks(simd: V3, c: usize, r0: &[u8], r1: &[u8], out: &mut [u8]) -> usize {
     let avx2 = simd.avx2;
-    let pairs = per_lane([0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15]);
+    let pairs = match c {
+        1 => per_lane([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]),
+        2 => per_lane([0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15]),
+        _ => per_lane([0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15]),
+    };
     let mut o = 0;
     while o + 32 <= out.len() && 2 * o + 64 <= r0.len().min(r1.len()) {
         let at = 2 * o;
@@ -195,7 +200,8 @@ fn box_half_rgba(simd: V3, r0: &[u8], r1: &[u8], out: &mut [u8]) -> usize {
         let lo1 = pair_sums(simd, load_lanes(simd, r1, at, at + 16), pairs);
         let hi0 = pair_sums(simd, load_lanes(simd, r0, at + 32, at + 48), pairs);
         let hi1 = pair_sums(simd, load_lanes(simd, r1, at + 32, at + 48), pairs);
-        // Lanes: (pixels 0-1, 4-5), (2-3, 6-7); the permute puts them in order.
+        // Lanes: (output bytes 0-7, 16-23), (8-15, 24-31); the permute puts
+        // them in order.
         let packed =
             avx2._mm256_packus_epi16(mean_of_four(simd, lo0, lo1), mean_of_four(simd, hi0, hi1));
         let px = avx2._mm256_permute4x64_epi64::<0b11_01_10_00>(packed);
@@ -629,7 +635,7 @@ mod tests {
     fn box_half_equals_the_rounded_mean_of_each_block() {
         let Some(simd) = simd_or_skip() else { return };
         let mut r = rng(1);
-        for c in [3, 4] {
+        for c in 1..=4 {
             // Widths below one vector step, at it, and with every tail length.
             for out_w in (0..40).chain([97, 640]) {
                 let (r0, r1) = (bytes(&mut r, 2 * out_w * c), bytes(&mut r, 2 * out_w * c));
