@@ -683,18 +683,49 @@ mod tests {
             .collect()
     }
 
+    /// The explicit-SIMD kernels, or `None` (saying why) where this CPU
+    /// has none and both paths would be the portable one.
+    fn vector_or_skip() -> Option<Vector> {
+        let vector = Vector::detect();
+        #[cfg(target_arch = "x86_64")]
+        if vector.avx2.is_some() {
+            return Some(vector);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = vector;
+        println!("skipped: no AVX2 on this CPU, both calls would run the portable path");
+        None
+    }
+
+    /// The largest difference between the vector and the portable result
+    /// of one resize; `None` where the 8-bit path declines it.
+    fn paths_differ_by(
+        vector: Vector,
+        (h, w, c): (usize, usize, usize),
+        out: (usize, usize),
+        interp: Interpolation,
+    ) -> Option<u8> {
+        let src = image(h, w, c);
+        let run = |v| resize_with(&src, (h, w, c), out, interp, v).expect("valid sizes");
+        let (fast, portable) = (run(vector)?, run(Vector::none())?);
+        assert_eq!(fast.len(), portable.len());
+        let worst = fast
+            .iter()
+            .zip(&portable)
+            .map(|(&a, &b)| a.abs_diff(b))
+            .max();
+        Some(worst.unwrap_or(0))
+    }
+
     /// Where this CPU runs the explicit-SIMD kernels, the portable path
     /// (what other CPUs run) agrees with them: exactly for the box means,
     /// within one grey level for linear and cubic (their intermediate sums
     /// are rounded at different bits).
     #[test]
     fn vector_and_portable_paths_agree() {
-        let vector = Vector::detect();
-        #[cfg(target_arch = "x86_64")]
-        if vector.avx2.is_none() {
-            println!("skipped: no AVX2 on this CPU, both calls would run the portable path");
+        let Some(vector) = vector_or_skip() else {
             return;
-        }
+        };
         let cases = [
             (64, 96, 3, 32, 48, Interpolation::Linear),
             (64, 96, 4, 32, 48, Interpolation::Area),
@@ -711,21 +742,10 @@ mod tests {
             (60, 60, 3, 45, 45, Interpolation::Area),
         ];
         for (h, w, c, oh, ow, interp) in cases {
-            let src = image(h, w, c);
-            let run = |v| {
-                resize_with(&src, (h, w, c), (oh, ow), interp, v)
-                    .expect("valid sizes")
-                    .expect("the 8-bit path covers these")
-            };
-            let (fast, portable) = (run(vector), run(Vector::none()));
+            let worst = paths_differ_by(vector, (h, w, c), (oh, ow), interp)
+                .expect("the 8-bit path covers these");
             let box_path = h == 2 * oh && w == 2 * ow && interp != Interpolation::Cubic;
             let tol = if box_path { 0 } else { 1 };
-            let worst = fast
-                .iter()
-                .zip(&portable)
-                .map(|(&a, &b)| a.abs_diff(b))
-                .max()
-                .unwrap_or(0);
             assert!(
                 worst <= tol,
                 "{interp:?} {w}x{h}x{c} -> {ow}x{oh}: paths differ by {worst}"
@@ -738,12 +758,9 @@ mod tests {
     /// windows against the portable path.
     #[test]
     fn vector_path_handles_any_shape() {
-        let vector = Vector::detect();
-        #[cfg(target_arch = "x86_64")]
-        if vector.avx2.is_none() {
-            println!("skipped: no AVX2 on this CPU, both calls would run the portable path");
+        let Some(vector) = vector_or_skip() else {
             return;
-        }
+        };
         let mut state = 0x1234_5678u32;
         let mut next = |n: u32| {
             state ^= state << 13;
@@ -751,30 +768,22 @@ mod tests {
             state ^= state << 5;
             (state % n) as usize + 1
         };
+        let interps = [
+            Interpolation::Linear,
+            Interpolation::Cubic,
+            Interpolation::Area,
+        ];
         for case in 0..300 {
             let (h, w, c) = (next(40), next(40), next(4));
             let (oh, ow) = (next(60), next(60));
-            let interp = [
-                Interpolation::Linear,
-                Interpolation::Cubic,
-                Interpolation::Area,
-            ][case % 3];
-            let src = image(h, w, c);
-            let run = |v| resize_with(&src, (h, w, c), (oh, ow), interp, v).expect("valid sizes");
-            let (Some(fast), Some(portable)) = (run(vector), run(Vector::none())) else {
-                // Heavy area shrinks go to the float path on both.
-                continue;
-            };
-            let worst = fast
-                .iter()
-                .zip(&portable)
-                .map(|(&a, &b)| a.abs_diff(b))
-                .max()
-                .unwrap_or(0);
-            assert!(
-                worst <= 1,
-                "{interp:?} {w}x{h}x{c} -> {ow}x{oh}: paths differ by {worst}"
-            );
+            let interp = interps[case % 3];
+            // `None`: a heavy area shrink, which both send to the float path.
+            if let Some(worst) = paths_differ_by(vector, (h, w, c), (oh, ow), interp) {
+                assert!(
+                    worst <= 1,
+                    "{interp:?} {w}x{h}x{c} -> {ow}x{oh}: paths differ by {worst}"
+                );
+            }
         }
     }
 }
