@@ -740,6 +740,8 @@ mod tests {
             (40, 40, 4, 97, 71, Interpolation::Cubic),
             (9, 13, 3, 31, 29, Interpolation::Cubic),
             (60, 60, 3, 45, 45, Interpolation::Area),
+            (90, 130, 1, 66, 95, Interpolation::Linear),
+            (40, 50, 1, 97, 120, Interpolation::Cubic),
         ];
         for (h, w, c, oh, ow, interp) in cases {
             let worst = paths_differ_by(vector, (h, w, c), (oh, ow), interp)

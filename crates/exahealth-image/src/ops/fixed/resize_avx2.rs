@@ -11,10 +11,12 @@
 //! - [`box_half`]: 2x2 means (half-size area and linear) of 1 to 4
 //!   channels, straight from the two source rows.
 //! - [`blend_rows`] then [`horizontal`]: linear, cubic and mild area
-//!   resizes (at most four taps per axis) of RGB and RGBA images, vertical
-//!   pass first. It keeps its sums in 16 bits (6 fractional bits: that
-//!   rounding moves a result by at most 1/128 of a grey level), which the
-//!   horizontal pass's `madd` reads directly.
+//!   resizes (at most four taps per axis) of gray, RGB and RGBA images,
+//!   vertical pass first. It keeps its sums in 16 bits (6 fractional bits:
+//!   that rounding moves a result by at most 1/128 of a grey level), which
+//!   the horizontal pass's `madd` reads directly. Gray windows are too
+//!   narrow to load one per pixel: four pixels share a load and a
+//!   per-group shuffle picks their pairs out (see [`gray_controls`]).
 //!
 //! Each kernel finishes the pixels its vector loop leaves with scalar code
 //! computing the same integer formula, so results do not depend on where
@@ -343,6 +345,11 @@ pub(super) struct Windows {
     lanes: Vec<[i32; 8]>,
     /// The last sample offset a vector load starts at.
     reach: usize,
+    /// Gray rows only, per group of 8 output pixels: where the windows of
+    /// pixels 0-3 fit the 8 samples from pixel 0's, and those of 4-7 the 8
+    /// from pixel 4's, the `pshufb` control that picks each pixel's first
+    /// sample pair out of those loads (see [`gray_controls`]).
+    gray: Vec<Option<[u8; 32]>>,
 }
 
 impl Windows {
@@ -353,7 +360,7 @@ impl Windows {
     /// `None` unless `c` is 3 or 4, at most 4 taps each, and each output
     /// pixel's taps fit a window of 2 or 4 consecutive pixels.
     pub(super) fn new(c: usize, n_taps: usize, index: &[usize], weight: &[i32]) -> Option<Windows> {
-        if !matches!(c, 3 | 4) || n_taps == 0 || n_taps > 4 {
+        if !matches!(c, 1 | 3 | 4) || n_taps == 0 || n_taps > 4 {
             return None;
         }
         let n = if n_taps <= 2 { 2 } else { 4 };
@@ -376,8 +383,17 @@ impl Windows {
             }
             base.push(first * c);
         }
-        let lanes = lane_weights(n, out_w, &weights);
+        let lanes = if c == 1 {
+            gray_lane_weights(n, out_w, &weights)
+        } else {
+            lane_weights(n, out_w, &weights)
+        };
         let reach = base.iter().max().map_or(0, |b| b + (n - 2) * c);
+        let gray = if c == 1 {
+            gray_controls(n, &base)
+        } else {
+            Vec::new()
+        };
         Some(Windows {
             c,
             n,
@@ -385,6 +401,7 @@ impl Windows {
             weights,
             lanes,
             reach,
+            gray,
         })
     }
 }
@@ -410,6 +427,47 @@ fn lane_weights(n: usize, out_w: usize, weights: &[i16]) -> Vec<[i32; 8]> {
         for px in weights.chunks_exact(4).take(groups * 8) {
             let (w01, w23) = (pair(px[0], px[1]), pair(px[2], px[3]));
             lanes.push([w01, w01, w01, w01, w23, w23, w23, w23]);
+        }
+    }
+    lanes
+}
+
+/// Per group of 8 gray output pixels, the byte shuffle that moves pixel
+/// `k`'s first two window samples into 32-bit lane `k` of a register whose
+/// low half is the 8 samples from pixel 0's window and high half the 8 from
+/// pixel 4's; `None` where a window reaches past those 8 (shrinks by more
+/// than about 2x for 2 taps, 1.3x for 4).
+fn gray_controls(n: usize, base: &[usize]) -> Vec<Option<[u8; 32]>> {
+    base.chunks_exact(8)
+        .map(|px| {
+            let mut control = [0u8; 32];
+            for (k, &b) in px.iter().enumerate() {
+                let d = b.checked_sub(px[k / 4 * 4])?;
+                if d + n > 8 {
+                    return None;
+                }
+                let at = 16 * (k / 4) + 4 * (k % 4);
+                for (i, byte) in control[at..at + 4].iter_mut().enumerate() {
+                    *byte = (2 * d + i) as u8;
+                }
+            }
+            Some(control)
+        })
+        .collect()
+}
+
+/// For gray rows, register `k` of group `g` holds pixels `8g .. 8g + 8` in
+/// order, one `(w_a, w_b)` pair each: one weight vector per group for 2
+/// taps, two (taps 0-1, then 2-3) for 4.
+fn gray_lane_weights(n: usize, out_w: usize, weights: &[i16]) -> Vec<[i32; 8]> {
+    let pair = |px: usize, t: usize| {
+        let (a, b) = (weights[n * px + t], weights[n * px + t + 1]);
+        (i32::from(b as u16) << 16) | i32::from(a as u16)
+    };
+    let mut lanes = Vec::new();
+    for g in 0..out_w / 8 {
+        for t in (0..n).step_by(2) {
+            lanes.push(std::array::from_fn(|k| pair(8 * g + k, t)));
         }
     }
     lanes
@@ -450,6 +508,8 @@ impl pulp::NullaryFnOnce for Horizontal<'_> {
             (3, 4) => horizontal_groups::<3, 4>(simd, vrow, win, out),
             (4, 2) => horizontal_groups::<4, 2>(simd, vrow, win, out),
             (4, 4) => horizontal_groups::<4, 4>(simd, vrow, win, out),
+            (1, 2) => horizontal_gray::<2>(simd, vrow, win, out),
+            (1, 4) => horizontal_gray::<4>(simd, vrow, win, out),
             _ => 0,
         };
         horizontal_scalar(vrow, win, out, done);
@@ -600,6 +660,100 @@ fn horizontal_groups<const C: usize, const N: usize>(
     done
 }
 
+/// Two adjacent samples of a gray row as one 32-bit word (low sample in
+/// the low half), as `madd` pairs them; `at` is clamped to `limit` (see
+/// [`window_pairs`]).
+#[inline(always)]
+fn sample_pair(vrow: &[i16], at: usize, limit: usize) -> i32 {
+    let at = at.min(limit);
+    (i32::from(vrow[at + 1]) << 16) | i32::from(vrow[at] as u16)
+}
+
+/// The rounded, shifted sums of eight gray output pixels from their
+/// windows' first samples (`base`) and weights: with a [`gray_controls`]
+/// shuffle, two loads and one shuffle per tap pair; otherwise the sample
+/// pairs gathered one by one.
+#[inline(always)]
+fn gray_sums<const N: usize>(
+    simd: V3,
+    vrow: &[i16],
+    limit: usize,
+    base: &[usize],
+    lanes: &[[i32; 8]],
+    control: Option<&[u8; 32]>,
+) -> __m256i {
+    let avx2 = simd.avx2;
+    let (taps01, taps23) = if let Some(control) = control {
+        // `limit` + 2 - 8: the 8-sample loads end inside the row too.
+        let load_at = limit.saturating_sub(6);
+        let v = simd.avx._mm256_set_m128i(
+            load_i16(vrow, base[4].min(load_at)),
+            load_i16(vrow, base[0].min(load_at)),
+        );
+        let control: __m256i = pulp::cast(*control);
+        let next = avx2._mm256_add_epi8(control, simd.avx._mm256_set1_epi8(4));
+        (
+            avx2._mm256_shuffle_epi8(v, control),
+            avx2._mm256_shuffle_epi8(v, next),
+        )
+    } else {
+        let pairs01: [i32; 8] = std::array::from_fn(|k| sample_pair(vrow, base[k], limit));
+        let pairs23: [i32; 8] = if N == 4 {
+            std::array::from_fn(|k| sample_pair(vrow, base[k] + 2, limit))
+        } else {
+            [0; 8]
+        };
+        (pulp::cast(pairs01), pulp::cast(pairs23))
+    };
+    let mut s = avx2._mm256_madd_epi16(taps01, pulp::cast(lanes[0]));
+    if N == 4 {
+        s = avx2._mm256_add_epi32(s, avx2._mm256_madd_epi16(taps23, pulp::cast(lanes[1])));
+    }
+    let round = simd.avx._mm256_set1_epi32(1 << (HORIZONTAL_SHIFT - 1));
+    avx2._mm256_srai_epi32::<HORIZONTAL_SHIFT>(avx2._mm256_add_epi32(s, round))
+}
+
+/// 32 gray output pixels per step; returns the pixels done. A gray window
+/// is too narrow to load whole, so each pixel's sample pairs are gathered
+/// as 32-bit words, then weighted with one `madd` per tap pair.
+#[inline(always)]
+fn horizontal_gray<const N: usize>(simd: V3, vrow: &[i16], win: &Windows, out: &mut [u8]) -> usize {
+    let avx2 = simd.avx2;
+    // A pair starting at `limit` ends at the row's last sample; with the
+    // windows inside that (checked here once) the clamp never moves one.
+    let limit = vrow.len().saturating_sub(2);
+    if vrow.len() < 2 || win.reach > limit {
+        return 0;
+    }
+    let per_group = N / 2;
+    let steps = win
+        .base
+        .chunks_exact(32)
+        .zip(win.lanes.chunks_exact(4 * per_group))
+        .zip(win.gray.chunks_exact(4))
+        .zip(out.chunks_exact_mut(32));
+    let mut done = 0;
+    for (((base, lanes), gray), o) in steps {
+        // Four groups of eight (a loop, not a closure: see `BoxHalf`).
+        let mut sums = [simd.avx._mm256_setzero_si256(); 4];
+        for (i, sum) in sums.iter_mut().enumerate() {
+            let (px, w) = (8 * i..8 * i + 8, per_group * i..per_group * (i + 1));
+            *sum = gray_sums::<N>(simd, vrow, limit, &base[px], &lanes[w], gray[i].as_ref());
+        }
+        let [s0, s1, s2, s3] = sums;
+        // Dwords of four pixels: (0, 8, 16, 24 | 4, 12, 20, 28) after packing.
+        let packed = avx2._mm256_packus_epi16(
+            avx2._mm256_packs_epi32(s0, s1),
+            avx2._mm256_packs_epi32(s2, s3),
+        );
+        let order = pulp::cast([0i32, 4, 1, 5, 2, 6, 3, 7]);
+        let px: [u8; 32] = pulp::cast(avx2._mm256_permutevar8x32_epi32(packed, order));
+        o.copy_from_slice(&px);
+        done += 32;
+    }
+    done
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -721,10 +875,11 @@ mod tests {
             (Interpolation::Cubic, 128, 64),
             (Interpolation::Cubic, 61, 29),
             (Interpolation::Cubic, 9, 31),
-            (Interpolation::Area, 50, 33), // up to three taps: windows of four
+            (Interpolation::Cubic, 40, 97), // gray: shuffles for four taps
+            (Interpolation::Area, 50, 33),  // up to three taps: windows of four
         ];
         for (interp, w, out_w) in cases {
-            for c in [3, 4] {
+            for c in [1, 3, 4] {
                 let (n, index, weight) = quantised(w, out_w, interp);
                 let win =
                     Windows::new(c, n, &index, &weight).expect("consecutive taps fit windows");
@@ -753,8 +908,8 @@ mod tests {
     fn windows_refuse_what_the_kernels_cannot_do() {
         let (n, index, weight) = quantised(20, 10, Interpolation::Linear);
         assert!(Windows::new(3, n, &index, &weight).is_some());
-        // One or two channels: no kernel.
-        assert!(Windows::new(1, n, &index, &weight).is_none());
+        // Two channels: no kernel.
+        assert!(Windows::new(2, n, &index, &weight).is_none());
         // Taps more than four pixels apart.
         assert!(Windows::new(3, 2, &[0, 7], &[1024, 1024]).is_none());
         // Heavy area shrinks: more than four taps.
