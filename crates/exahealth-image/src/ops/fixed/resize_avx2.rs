@@ -345,11 +345,13 @@ pub(super) struct Windows {
     lanes: Vec<[i32; 8]>,
     /// The last sample offset a vector load starts at.
     reach: usize,
-    /// Gray rows only, per group of 8 output pixels: where the windows of
-    /// pixels 0-3 fit the 8 samples from pixel 0's, and those of 4-7 the 8
-    /// from pixel 4's, the `pshufb` control that picks each pixel's first
-    /// sample pair out of those loads (see [`gray_controls`]).
+    /// Gray rows only, per group of 8 output pixels and register: the
+    /// `pshufb` control that picks the pixels' sample pairs out of one load
+    /// per lane, where they fit (see [`gray_controls`]).
     gray: Vec<Option<[u8; 32]>>,
+    /// Gray rows with four taps, per group: both registers shuffle from
+    /// the first one's loads.
+    gray_shared: Vec<bool>,
 }
 
 impl Windows {
@@ -389,10 +391,10 @@ impl Windows {
             lane_weights(n, out_w, &weights)
         };
         let reach = base.iter().max().map_or(0, |b| b + (n - 2) * c);
-        let gray = if c == 1 {
+        let (gray, gray_shared) = if c == 1 {
             gray_controls(n, &base)
         } else {
-            Vec::new()
+            (Vec::new(), Vec::new())
         };
         Some(Windows {
             c,
@@ -402,6 +404,7 @@ impl Windows {
             lanes,
             reach,
             gray,
+            gray_shared,
         })
     }
 }
@@ -432,33 +435,51 @@ fn lane_weights(n: usize, out_w: usize, weights: &[i16]) -> Vec<[i32; 8]> {
     lanes
 }
 
-/// Per group of 8 gray output pixels, the byte shuffle that moves pixel
-/// `k`'s first two window samples into 32-bit lane `k` of a register whose
-/// low half is the 8 samples from pixel 0's window and high half the 8 from
-/// pixel 4's; `None` where a window reaches past those 8 (shrinks by more
-/// than about 2x for 2 taps, 1.3x for 4).
-fn gray_controls(n: usize, base: &[usize]) -> Vec<Option<[u8; 32]>> {
-    base.chunks_exact(8)
-        .map(|px| {
-            let mut control = [0u8; 32];
-            for (k, &b) in px.iter().enumerate() {
-                let d = b.checked_sub(px[k / 4 * 4])?;
-                if d + n > 8 {
-                    return None;
-                }
-                let at = 16 * (k / 4) + 4 * (k % 4);
-                for (i, byte) in control[at..at + 4].iter_mut().enumerate() {
-                    *byte = (2 * d + i) as u8;
-                }
-            }
-            Some(control)
-        })
-        .collect()
+/// Gray output pixels in the registers of a group of 8: register `r`
+/// holds tap pair `2r` (taps `2r`, `2r + 1`) of the group's pixels, in
+/// order, four per lane; 32-bit slot `at` is pixel `at`.
+///
+/// The byte shuffle that moves register `r`'s sample pairs out of 8
+/// samples loaded per lane, from lane `l`'s first pixel's window start
+/// plus `offset`; `None` where a pair lies outside them.
+fn gray_control(px: &[usize], r: usize, offset: usize) -> Option<[u8; 32]> {
+    let mut control = [0u8; 32];
+    for (at, bytes) in control.chunks_exact_mut(4).enumerate() {
+        let start = px[at / 4 * 4] + offset;
+        let d = (px[at] + 2 * r).checked_sub(start)?;
+        if d + 2 > 8 {
+            return None;
+        }
+        for (i, byte) in bytes.iter_mut().enumerate() {
+            *byte = (2 * d + i) as u8;
+        }
+    }
+    Some(control)
 }
 
-/// For gray rows, register `k` of group `g` holds pixels `8g .. 8g + 8` in
-/// order, one `(w_a, w_b)` pair each: one weight vector per group for 2
-/// taps, two (taps 0-1, then 2-3) for 4.
+/// Per group of 8 gray output pixels: the shuffles of its `n / 2`
+/// registers (see [`gray_control`]), and whether they share one load per
+/// lane (four taps whose windows all lie in the 8 samples from each
+/// lane's first window start: enlargements and mild shrinks). Otherwise
+/// register `r` loads from the window starts plus `2r`; without a shuffle
+/// (a shrink by more than about 2x) its pairs are gathered.
+fn gray_controls(n: usize, base: &[usize]) -> (Vec<Option<[u8; 32]>>, Vec<bool>) {
+    let (mut controls, mut shared) = (Vec::new(), Vec::new());
+    for px in base.chunks_exact(8) {
+        controls.push(gray_control(px, 0, 0));
+        if n == 4 {
+            let joint = gray_control(px, 1, 0);
+            shared.push(joint.is_some());
+            controls.push(joint.or_else(|| gray_control(px, 1, 2)));
+        } else {
+            shared.push(false);
+        }
+    }
+    (controls, shared)
+}
+
+/// The weight pairs of gray output pixels in register order (see
+/// [`gray_control`]): `n / 2` vectors per group of 8.
 fn gray_lane_weights(n: usize, out_w: usize, weights: &[i16]) -> Vec<[i32; 8]> {
     let pair = |px: usize, t: usize| {
         let (a, b) = (weights[n * px + t], weights[n * px + t + 1]);
@@ -669,10 +690,43 @@ fn sample_pair(vrow: &[i16], at: usize, limit: usize) -> i32 {
     (i32::from(vrow[at + 1]) << 16) | i32::from(vrow[at] as u16)
 }
 
-/// The rounded, shifted sums of eight gray output pixels from their
-/// windows' first samples (`base`) and weights: with a [`gray_controls`]
-/// shuffle, two loads and one shuffle per tap pair; otherwise the sample
-/// pairs gathered one by one.
+/// 8 samples per lane from the window starts of pixels 0 and 4 of a
+/// group, plus `offset`.
+#[inline(always)]
+fn gray_load(simd: V3, vrow: &[i16], limit: usize, base: &[usize], offset: usize) -> __m256i {
+    // `limit` + 2 - 8: the 8-sample loads end inside the row too.
+    let load_at = limit.saturating_sub(6);
+    let lo = (base[0] + offset).min(load_at);
+    let hi = (base[4] + offset).min(load_at);
+    simd.avx
+        ._mm256_set_m128i(load_i16(vrow, hi), load_i16(vrow, lo))
+}
+
+/// Register `r` of a group of 8 gray pixels (`base`: their window
+/// starts), weighted with `madd`: shuffled out of its own loads (from the
+/// window starts plus `2r`) where there is a control, otherwise gathered
+/// one by one.
+#[inline(always)]
+fn gray_register(
+    simd: V3,
+    vrow: &[i16],
+    limit: usize,
+    (base, r): (&[usize], usize),
+    weights: &[i32; 8],
+    control: Option<&[u8; 32]>,
+) -> __m256i {
+    let avx2 = simd.avx2;
+    let pairs = if let Some(control) = control {
+        let loaded = gray_load(simd, vrow, limit, base, 2 * r);
+        avx2._mm256_shuffle_epi8(loaded, pulp::cast(*control))
+    } else {
+        let pairs: [i32; 8] = std::array::from_fn(|k| sample_pair(vrow, base[k] + 2 * r, limit));
+        pulp::cast(pairs)
+    };
+    avx2._mm256_madd_epi16(pairs, pulp::cast(*weights))
+}
+
+/// The rounded, shifted sums of a group of 8 gray output pixels, in order.
 #[inline(always)]
 fn gray_sums<const N: usize>(
     simd: V3,
@@ -680,42 +734,40 @@ fn gray_sums<const N: usize>(
     limit: usize,
     base: &[usize],
     lanes: &[[i32; 8]],
-    control: Option<&[u8; 32]>,
+    (controls, shared): (&[Option<[u8; 32]>], bool),
 ) -> __m256i {
     let avx2 = simd.avx2;
-    let (taps01, taps23) = if let Some(control) = control {
-        // `limit` + 2 - 8: the 8-sample loads end inside the row too.
-        let load_at = limit.saturating_sub(6);
-        let v = simd.avx._mm256_set_m128i(
-            load_i16(vrow, base[4].min(load_at)),
-            load_i16(vrow, base[0].min(load_at)),
-        );
-        let control: __m256i = pulp::cast(*control);
-        let next = avx2._mm256_add_epi8(control, simd.avx._mm256_set1_epi8(4));
-        (
-            avx2._mm256_shuffle_epi8(v, control),
-            avx2._mm256_shuffle_epi8(v, next),
-        )
-    } else {
-        let pairs01: [i32; 8] = std::array::from_fn(|k| sample_pair(vrow, base[k], limit));
-        let pairs23: [i32; 8] = if N == 4 {
-            std::array::from_fn(|k| sample_pair(vrow, base[k] + 2, limit))
-        } else {
-            [0; 8]
-        };
-        (pulp::cast(pairs01), pulp::cast(pairs23))
+    let s = match (shared, controls) {
+        // Four taps from one load per lane: two shuffles of the same samples.
+        (true, [Some(c01), Some(c23)]) => {
+            let loaded = gray_load(simd, vrow, limit, base, 0);
+            let taps01 = avx2._mm256_shuffle_epi8(loaded, pulp::cast(*c01));
+            let taps23 = avx2._mm256_shuffle_epi8(loaded, pulp::cast(*c23));
+            avx2._mm256_add_epi32(
+                avx2._mm256_madd_epi16(taps01, pulp::cast(lanes[0])),
+                avx2._mm256_madd_epi16(taps23, pulp::cast(lanes[1])),
+            )
+        }
+        _ => {
+            let c01 = controls[0].as_ref();
+            let mut s = gray_register(simd, vrow, limit, (base, 0), &lanes[0], c01);
+            if N == 4 {
+                let c23 = controls[1].as_ref();
+                let taps23 = gray_register(simd, vrow, limit, (base, 1), &lanes[1], c23);
+                s = avx2._mm256_add_epi32(s, taps23);
+            }
+            s
+        }
     };
-    let mut s = avx2._mm256_madd_epi16(taps01, pulp::cast(lanes[0]));
-    if N == 4 {
-        s = avx2._mm256_add_epi32(s, avx2._mm256_madd_epi16(taps23, pulp::cast(lanes[1])));
-    }
     let round = simd.avx._mm256_set1_epi32(1 << (HORIZONTAL_SHIFT - 1));
     avx2._mm256_srai_epi32::<HORIZONTAL_SHIFT>(avx2._mm256_add_epi32(s, round))
 }
 
 /// 32 gray output pixels per step; returns the pixels done. A gray window
-/// is too narrow to load whole, so each pixel's sample pairs are gathered
-/// as 32-bit words, then weighted with one `madd` per tap pair.
+/// is too narrow to load one per pixel: the pixels of a lane share one
+/// 8-sample load and a per-group shuffle picks their sample pairs out
+/// (where they do not fit, the pairs are gathered one by one); `madd`
+/// weights them.
 #[inline(always)]
 fn horizontal_gray<const N: usize>(simd: V3, vrow: &[i16], win: &Windows, out: &mut [u8]) -> usize {
     let avx2 = simd.avx2;
@@ -730,15 +782,17 @@ fn horizontal_gray<const N: usize>(simd: V3, vrow: &[i16], win: &Windows, out: &
         .base
         .chunks_exact(32)
         .zip(win.lanes.chunks_exact(4 * per_group))
-        .zip(win.gray.chunks_exact(4))
+        .zip(win.gray.chunks_exact(4 * per_group))
+        .zip(win.gray_shared.chunks_exact(4))
         .zip(out.chunks_exact_mut(32));
     let mut done = 0;
-    for (((base, lanes), gray), o) in steps {
+    for ((((base, lanes), gray), shared), o) in steps {
         // Four groups of eight (a loop, not a closure: see `BoxHalf`).
         let mut sums = [simd.avx._mm256_setzero_si256(); 4];
         for (i, sum) in sums.iter_mut().enumerate() {
             let (px, w) = (8 * i..8 * i + 8, per_group * i..per_group * (i + 1));
-            *sum = gray_sums::<N>(simd, vrow, limit, &base[px], &lanes[w], gray[i].as_ref());
+            let controls = (&gray[w.clone()], shared[i]);
+            *sum = gray_sums::<N>(simd, vrow, limit, &base[px], &lanes[w], controls);
         }
         let [s0, s1, s2, s3] = sums;
         // Dwords of four pixels: (0, 8, 16, 24 | 4, 12, 20, 28) after packing.
@@ -875,8 +929,10 @@ mod tests {
             (Interpolation::Cubic, 128, 64),
             (Interpolation::Cubic, 61, 29),
             (Interpolation::Cubic, 9, 31),
-            (Interpolation::Cubic, 40, 97), // gray: shuffles for four taps
-            (Interpolation::Area, 50, 33),  // up to three taps: windows of four
+            (Interpolation::Cubic, 40, 97), // gray: one load for four taps
+            (Interpolation::Linear, 200, 64), // gray: pairs gathered
+            (Interpolation::Cubic, 150, 48),
+            (Interpolation::Area, 50, 33), // up to three taps: windows of four
         ];
         for (interp, w, out_w) in cases {
             for c in [1, 3, 4] {
