@@ -272,8 +272,6 @@ fn separable(
 ) -> Vec<u8> {
     let tx = Taps::quantise(&resize_taps(w, out_w, interp));
     let ty = Taps::quantise(&resize_taps(h, out_h, interp));
-    // Horizontal taps as byte offsets into a source row.
-    let x_offsets: Vec<usize> = tx.index.iter().map(|i| i * c).collect();
     let (in_row, out_row) = (w * c, out_w * c);
     let band = band_rows(out_h);
     let mut out = super::buffer::output_buffer(out_h * out_row);
@@ -291,6 +289,8 @@ fn separable(
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = vector;
+    // Horizontal taps as byte offsets into a source row.
+    let x_offsets: Vec<usize> = tx.index.iter().map(|i| i * c).collect();
     if out_h <= h {
         // Shrinking rows: blending source rows first leaves the gathering
         // horizontal pass only out_h rows to do (instead of every source

@@ -359,7 +359,7 @@ impl Windows {
     /// read 8 samples from a window's first pixel (and its third, for 4).
     pub(super) const PAD: usize = 16;
 
-    /// `None` unless `c` is 3 or 4, at most 4 taps each, and each output
+    /// `None` unless `c` is 1, 3 or 4, at most 4 taps each, and each output
     /// pixel's taps fit a window of 2 or 4 consecutive pixels.
     pub(super) fn new(c: usize, n_taps: usize, index: &[usize], weight: &[i32]) -> Option<Windows> {
         if !matches!(c, 1 | 3 | 4) || n_taps == 0 || n_taps > 4 {
@@ -771,10 +771,11 @@ fn gray_sums<const N: usize>(
 #[inline(always)]
 fn horizontal_gray<const N: usize>(simd: V3, vrow: &[i16], win: &Windows, out: &mut [u8]) -> usize {
     let avx2 = simd.avx2;
-    // A pair starting at `limit` ends at the row's last sample; with the
-    // windows inside that (checked here once) the clamp never moves one.
+    // A pair starting at `limit` ends at the row's last sample, an
+    // 8-sample load starting 6 earlier too; with every load start inside
+    // that (checked here once) the clamps never move one.
     let limit = vrow.len().saturating_sub(2);
-    if vrow.len() < 2 || win.reach > limit {
+    if vrow.len() < 8 || win.reach + 6 > limit {
         return 0;
     }
     let per_group = N / 2;
