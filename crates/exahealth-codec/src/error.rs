@@ -34,4 +34,9 @@ pub enum CodecError {
     /// The entropy-coded data cannot have been produced by a conforming encoder.
     #[error("corrupt entropy-coded data: {0}")]
     CorruptData(&'static str),
+
+    /// The image the header declares would take more memory than the
+    /// process budget allows (see `exahealth_base::budget`).
+    #[error(transparent)]
+    Budget(#[from] exahealth_base::BudgetError),
 }

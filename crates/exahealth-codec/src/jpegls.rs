@@ -14,6 +14,8 @@
 //! its streams of that kind are rejected or decode differently here (libjpeg
 //! disagrees with CharLS on them too).
 
+use exahealth_base::budget;
+
 use crate::error::CodecError;
 
 /// Upper bound on width * height * components; keeps a hostile header from
@@ -65,12 +67,30 @@ impl JlsSamples {
     }
 }
 
+/// What a codestream's headers declare, read without decoding any pixel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JlsHeader {
+    pub width: u32,
+    /// 0 when the height is left to a DNL marker (which is unsupported).
+    pub height: u32,
+    pub components: u8,
+    /// The sample precision P from the frame header (2..=16).
+    pub bits_per_sample: u8,
+}
+
 /// Decodes a complete JPEG-LS codestream (SOI ... EOI).
 ///
 /// A stream that ends after its last scan without an EOI marker is accepted,
 /// because some encapsulations drop or pad the trailing bytes.
 pub fn decode_jpegls(data: &[u8]) -> Result<JlsImage, CodecError> {
     Decoder::new(data).run()
+}
+
+/// Reads the frame header (with any oversize dimensions from an LSE
+/// segment) up to the first scan, so that a container can compare the
+/// declared image with its own before [`decode_jpegls`] allocates for it.
+pub fn read_jpegls_header(data: &[u8]) -> Result<JlsHeader, CodecError> {
+    Decoder::new(data).header()
 }
 
 const SOI: u8 = 0xD8;
@@ -108,6 +128,16 @@ struct Preset {
     reset: u16,
 }
 
+/// What one marker turned out to be.
+enum Step {
+    /// A header segment, already applied.
+    Segment,
+    /// A scan header at this offset, still to be decoded.
+    Scan(usize),
+    /// EOI, or the end of a complete image.
+    End,
+}
+
 struct Decoder<'a> {
     data: &'a [u8],
     pos: usize,
@@ -143,69 +173,113 @@ impl<'a> Decoder<'a> {
     }
 
     fn run(mut self) -> Result<JlsImage, CodecError> {
-        match self.data {
-            [0xFF, SOI, ..] => self.pos = 2,
-            [] | [_] => return Err(CodecError::Truncated("missing SOI marker")),
-            _ => return Err(bad_marker(0, "stream does not start with SOI (FFD8)")),
-        }
+        self.start()?;
         loop {
-            // Tolerate a missing EOI, or padding in its place, once every
-            // component has been decoded: the image is complete either way.
-            let complete = !self.done.is_empty() && self.done.iter().all(|&d| d);
-            if complete && self.data.get(self.pos) != Some(&0xFF) {
-                break;
-            }
-            let Some((marker, offset)) = self.next_marker()? else {
-                if complete {
-                    break;
-                }
-                return Err(CodecError::Truncated("stream ended before EOI"));
-            };
-            match marker {
-                EOI => break,
-                SOF55 => self.parse_sof(offset)?,
-                LSE => self.parse_lse(offset)?,
-                DRI => self.parse_dri(offset)?,
-                SOS => self.decode_scan(offset)?,
-                DNL => {
-                    // The frame height is already known (a zero height is
-                    // rejected at SOF), so the DNL only repeats it.
-                    self.segment(offset)?;
-                }
-                0xE0..=0xEF => {
-                    let body = self.segment(offset)?;
-                    if marker == 0xE8 && body.len() >= 5 && &body[..4] == b"mrfx" && body[4] != 0 {
-                        return Err(CodecError::Unsupported(format!(
-                            "HP colour transform {} (APP8 mrfx)",
-                            body[4]
-                        )));
-                    }
-                }
-                COM => {
-                    self.segment(offset)?;
-                }
-                0xC0..=0xCF if marker != 0xC4 && marker != 0xC8 && marker != 0xCC => {
-                    return Err(CodecError::Unsupported(format!(
-                        "JPEG coding process SOF{} (FF{marker:02X}) is not JPEG-LS",
-                        marker - 0xC0
-                    )));
-                }
-                0xF9..=0xFD => {
-                    return Err(CodecError::Unsupported(format!(
-                        "JPEG-LS part 2 extension marker FF{marker:02X}"
-                    )));
-                }
-                SOI => return Err(bad_marker(offset, "second SOI before EOI")),
-                0xD0..=0xD7 => return Err(bad_marker(offset, "restart marker outside a scan")),
-                _ => {
-                    return Err(bad_marker(
-                        offset,
-                        format!("unexpected marker FF{marker:02X}"),
-                    ))
-                }
+            match self.step()? {
+                Step::Segment => {}
+                Step::Scan(offset) => self.decode_scan(offset)?,
+                Step::End => break,
             }
         }
         self.finish()
+    }
+
+    fn header(mut self) -> Result<JlsHeader, CodecError> {
+        self.start()?;
+        let offset = loop {
+            match self.step()? {
+                Step::Segment => {}
+                Step::Scan(offset) => break offset,
+                Step::End => return Err(CodecError::Truncated("no scan before EOI")),
+            }
+        };
+        let frame = self
+            .frame
+            .as_ref()
+            .ok_or_else(|| bad_marker(offset, "SOS before the SOF55 frame header"))?;
+        let dim = |v: u64, name: &str| {
+            u32::try_from(v)
+                .map_err(|_| CodecError::InvalidHeader(format!("{name} does not fit in u32")))
+        };
+        Ok(JlsHeader {
+            width: dim(frame.width, "width")?,
+            height: dim(frame.height, "height")?,
+            components: u8::try_from(frame.component_ids.len())
+                .map_err(|_| CodecError::InvalidHeader("too many components".into()))?,
+            bits_per_sample: frame.bits,
+        })
+    }
+
+    fn start(&mut self) -> Result<(), CodecError> {
+        match self.data {
+            [0xFF, SOI, ..] => {
+                self.pos = 2;
+                Ok(())
+            }
+            [] | [_] => Err(CodecError::Truncated("missing SOI marker")),
+            _ => Err(bad_marker(0, "stream does not start with SOI (FFD8)")),
+        }
+    }
+
+    /// Reads one marker and applies it, unless it starts a scan.
+    fn step(&mut self) -> Result<Step, CodecError> {
+        // Tolerate a missing EOI, or padding in its place, once every
+        // component has been decoded: the image is complete either way.
+        let complete = !self.done.is_empty() && self.done.iter().all(|&d| d);
+        if complete && self.data.get(self.pos) != Some(&0xFF) {
+            return Ok(Step::End);
+        }
+        let Some((marker, offset)) = self.next_marker()? else {
+            if complete {
+                return Ok(Step::End);
+            }
+            return Err(CodecError::Truncated("stream ended before EOI"));
+        };
+        match marker {
+            EOI => return Ok(Step::End),
+            SOS => return Ok(Step::Scan(offset)),
+            SOF55 => self.parse_sof(offset)?,
+            LSE => self.parse_lse(offset)?,
+            DRI => self.parse_dri(offset)?,
+            DNL => {
+                // The frame height is already known (a zero height is
+                // rejected at SOF), so the DNL only repeats it.
+                self.segment(offset)?;
+            }
+            0xE0..=0xEF => {
+                let body = self.segment(offset)?;
+                if marker == 0xE8 && body.get(..4) == Some(b"mrfx".as_slice()) {
+                    if let Some(&transform @ 1..) = body.get(4) {
+                        return Err(CodecError::Unsupported(format!(
+                            "HP colour transform {transform} (APP8 mrfx)"
+                        )));
+                    }
+                }
+            }
+            COM => {
+                self.segment(offset)?;
+            }
+            0xC0..=0xCF if marker != 0xC4 && marker != 0xC8 && marker != 0xCC => {
+                return Err(CodecError::Unsupported(format!(
+                    "JPEG coding process SOF{} (FF{marker:02X}) is not JPEG-LS",
+                    marker - 0xC0
+                )));
+            }
+            0xF9..=0xFD => {
+                return Err(CodecError::Unsupported(format!(
+                    "JPEG-LS part 2 extension marker FF{marker:02X}"
+                )));
+            }
+            SOI => return Err(bad_marker(offset, "second SOI before EOI")),
+            0xD0..=0xD7 => return Err(bad_marker(offset, "restart marker outside a scan")),
+            _ => {
+                return Err(bad_marker(
+                    offset,
+                    format!("unexpected marker FF{marker:02X}"),
+                ))
+            }
+        }
+        Ok(Step::Segment)
     }
 
     /// Reads the next marker, skipping fill bytes. `None` at end of data.
@@ -236,10 +310,10 @@ impl<'a> Decoder<'a> {
     /// Returns the body of a length-prefixed marker segment and skips past it.
     fn segment(&mut self, offset: usize) -> Result<&'a [u8], CodecError> {
         let data = self.data;
-        let len_bytes = data
-            .get(self.pos..self.pos + 2)
-            .ok_or(CodecError::Truncated("marker segment length"))?;
-        let len = usize::from(u16::from_be_bytes([len_bytes[0], len_bytes[1]]));
+        let Some(&[hi, lo]) = data.get(self.pos..self.pos + 2) else {
+            return Err(CodecError::Truncated("marker segment length"));
+        };
+        let len = usize::from(u16::from_be_bytes([hi, lo]));
         if len < 2 {
             return Err(bad_marker(
                 offset,
@@ -381,12 +455,12 @@ impl<'a> Decoder<'a> {
         let nc = self.planes.len();
         let components = u8::try_from(nc)
             .map_err(|_| CodecError::InvalidHeader("too many components".into()))?;
+        let n = self.planes.first().map_or(0, Vec::len);
         let samples = if frame.bits <= 8 {
             let mut out = Vec::with_capacity(self.planes.iter().map(Vec::len).sum());
             if nc == 1 {
-                out.extend(self.planes[0].iter().map(|&s| s as u8));
+                out.extend(self.planes.iter().flatten().map(|&s| s as u8));
             } else {
-                let n = self.planes[0].len();
                 for i in 0..n {
                     out.extend(
                         self.planes
@@ -397,9 +471,8 @@ impl<'a> Decoder<'a> {
             }
             JlsSamples::U8(out)
         } else if nc == 1 {
-            JlsSamples::U16(self.planes.swap_remove(0))
+            JlsSamples::U16(self.planes.pop().unwrap_or_default())
         } else {
-            let n = self.planes[0].len();
             let mut out = Vec::with_capacity(n * nc);
             for i in 0..n {
                 out.extend(self.planes.iter().map(|p| p.get(i).copied().unwrap_or(0)));
@@ -440,7 +513,7 @@ impl<'a> Decoder<'a> {
                 .ok_or_else(|| {
                     CodecError::InvalidHeader(format!("scan names unknown component id {id}"))
                 })?;
-            if self.done[idx] || comps.contains(&idx) {
+            if self.done.get(idx).copied().unwrap_or(true) || comps.contains(&idx) {
                 return Err(CodecError::InvalidHeader(format!(
                     "component id {id} coded more than once"
                 )));
@@ -516,11 +589,24 @@ impl<'a> Decoder<'a> {
                 "coded data too short for the declared dimensions",
             ));
         }
+        // Peak memory per sample: the u16 planes, plus the interleaved copy
+        // that `finish` makes (none when one 16-bit plane is handed over).
+        let peak = match (frame.bits <= 8, nc) {
+            (true, _) => 3,
+            (false, 1) => 2,
+            (false, _) => 4,
+        };
+        budget::bytes_for(
+            format!("a {width}x{height} JPEG-LS image with {nc} component(s)"),
+            &[width, height, nc],
+            peak,
+        )?;
 
         let params = Params::new(frame.bits, self.preset, near)?;
         self.dims_fixed = true;
         let width = width as usize;
         let height = height as usize;
+        let plane_len = width * height;
         let restart = self.restart_interval as usize;
 
         let start = self.pos;
@@ -584,17 +670,33 @@ impl<'a> Decoder<'a> {
             // decoding the rest of the image from padding.
             scan.bits.check_not_overrun()?;
             for (c, &plane) in comps.iter().enumerate() {
-                let line = &cur[c * stride + 1..c * stride + 1 + width];
-                self.planes[plane].extend(line.iter().map(|&v| v as u16));
+                let line = cur.iter().skip(c * stride + 1).take(width);
+                if let Some(p) = self.planes.get_mut(plane) {
+                    grow_within(p, width, plane_len);
+                    p.extend(line.map(|&v| v as u16));
+                }
             }
             std::mem::swap(&mut prev, &mut cur);
         }
         scan.bits.check_not_overrun()?;
         self.pos = scan.bits.end;
         for &c in &comps {
-            self.done[c] = true;
+            if let Some(done) = self.done.get_mut(c) {
+                *done = true;
+            }
         }
         Ok(())
+    }
+}
+
+/// Makes room for `more` elements, doubling as `Vec` does but never past
+/// `cap`, so a plane that fills line by line ends at exactly its size
+/// instead of up to twice that.
+fn grow_within(v: &mut Vec<u16>, more: usize, cap: usize) {
+    let need = v.len().saturating_add(more);
+    if need > v.capacity() {
+        let target = v.capacity().saturating_mul(2).clamp(need, cap.max(need));
+        v.reserve_exact(target - v.len());
     }
 }
 

@@ -12,9 +12,9 @@
 //!   and slide patch plans, with seeded shuffling and per-sample transforms.
 //!
 //! Depends on no deep-learning crate; loaders yield plain buffers.
+#![forbid(unsafe_code)]
 
 pub mod annotations;
-mod atomic;
 pub mod dataset;
 pub mod loader;
 pub mod plan;

@@ -2,20 +2,13 @@
 //! ASAP XML and GeoJSON, exact rasterisation, and typed errors for bad input.
 
 use exahealth_data::annotations::*;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn testdata(name: &str) -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/annotations");
-    let path = dir.join(name);
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!(
-            "skipped: {} is absent (shared test data not checked out)",
-            path.display()
-        );
-        None
-    }
+    exahealth_base::testdata::shared_file(
+        env!("CARGO_MANIFEST_DIR"),
+        &format!("annotations/{name}"),
+    )
 }
 
 fn p(x: f64, y: f64) -> Point {

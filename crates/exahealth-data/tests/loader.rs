@@ -641,12 +641,11 @@ fn ecvl_geometric_steps_move_masks_with_images() {
 
 #[test]
 fn dicom_samples_load_through_exahealth_image() {
-    let ct =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/dicom/CT_small.dcm");
-    if !ct.exists() {
-        eprintln!("skipping: {} is absent", ct.display());
+    let Some(ct) =
+        exahealth_base::testdata::shared_file(env!("CARGO_MANIFEST_DIR"), "dicom/CT_small.dcm")
+    else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("ct.yml"),

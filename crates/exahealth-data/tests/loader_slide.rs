@@ -7,16 +7,10 @@ use exahealth_slide::Slide;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-const REAL: &str = "../../../shared/testdata/wsi/aperio/CMU-1-Small-Region.svs";
+const REAL: &str = "wsi/aperio/CMU-1-Small-Region.svs";
 
 fn real_slide() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(REAL);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("skipping: {} is absent", p.display());
-        None
-    }
+    exahealth_base::testdata::shared_file(env!("CARGO_MANIFEST_DIR"), REAL)
 }
 
 fn write_csv(path: &Path, rows: &[(i64, i64, usize, u32, u32, &str)]) {

@@ -302,12 +302,12 @@ fn slide_without_mpp_needs_a_level_or_downsample() {
 
 #[test]
 fn real_slide_tissue_and_plan() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/testdata/wsi/aperio/CMU-1-Small-Region.svs");
-    if !path.exists() {
-        eprintln!("skipping: {} is absent", path.display());
+    let Some(path) = exahealth_base::testdata::shared_file(
+        env!("CARGO_MANIFEST_DIR"),
+        "wsi/aperio/CMU-1-Small-Region.svs",
+    ) else {
         return;
-    }
+    };
     let slide = Slide::open(&path).unwrap();
     let mut p = PlanParams::new(Resolution::Mpp(1.0), 128);
     p.min_tissue = 0.5;
@@ -399,4 +399,51 @@ fn patches_are_read_at_the_planned_level_resized_and_resumed() {
     let mut d = zune_jpeg::JpegDecoder::new(&jpg);
     d.decode_headers().unwrap();
     assert_eq!(d.dimensions(), Some((32, 32)));
+}
+
+#[test]
+fn a_replan_with_other_parameters_never_keeps_stale_patches() {
+    use exahealth_data::plan::{patch_file_name, write_patches, PatchFormat, PATCH_STAMP_FILE};
+    let dir = tempfile::tempdir().unwrap();
+    let slide = Slide::open(synth(dir.path(), true)).unwrap();
+    let out = dir.path().join("patches");
+    let mut p = params(0.5, 32);
+    p.min_tissue = 0.9;
+    let first = plan_slide(&slide, &p, None).unwrap().plan;
+    write_patches(&slide, &first, &out, PatchFormat::Png, &|| {}).unwrap();
+    let q = first.patches[0].clone();
+    let file = out.join(patch_file_name(&q, PatchFormat::Png));
+    let old_bytes = std::fs::read(&file).unwrap();
+    // A user's own file in the folder is never touched.
+    std::fs::write(out.join("notes.txt"), b"mine").unwrap();
+    // An empty patch, as a crash of a non-durable writer left it, is redone.
+    std::fs::write(&file, b"").unwrap();
+    let again = write_patches(&slide, &first, &out, PatchFormat::Png, &|| {}).unwrap();
+    assert_eq!(again.written, 1);
+    assert_eq!(std::fs::read(&file).unwrap(), old_bytes);
+
+    // Same corners, another patch size: every old name must be recut.
+    let mut p2 = p.clone();
+    p2.patch_size = 16;
+    p2.stride = 32;
+    let second = plan_slide(&slide, &p2, None).unwrap().plan;
+    assert!(second.patches.iter().any(|r| (r.x, r.y) == (q.x, q.y)));
+    let r = write_patches(&slide, &second, &out, PatchFormat::Png, &|| {}).unwrap();
+    assert_eq!((r.written, r.skipped), (second.patches.len() as u64, 0));
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&file).unwrap()));
+    let info = decoder.read_info().unwrap().info().clone();
+    assert_eq!((info.width, info.height), (16, 16));
+    // Only the second plan's patches remain, beside the stamp and the user's file.
+    let names: std::collections::BTreeSet<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut want: std::collections::BTreeSet<String> = second
+        .patches
+        .iter()
+        .map(|r| patch_file_name(r, PatchFormat::Png))
+        .collect();
+    want.insert(PATCH_STAMP_FILE.into());
+    want.insert("notes.txt".into());
+    assert_eq!(names, want);
 }

@@ -2,6 +2,7 @@ use thiserror::Error;
 
 /// Everything that can go wrong reading, converting or processing an image.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum ImageError {
     #[error("I/O error on {path}: {source}")]
     Io {
@@ -23,4 +24,8 @@ pub enum ImageError {
     /// The file is malformed; `why` says where.
     #[error("{format} file is malformed: {why}")]
     Malformed { format: &'static str, why: String },
+    /// A header asks for a buffer larger than the process memory budget
+    /// (`exahealth_base::budget`); the file may be genuine but too large.
+    #[error(transparent)]
+    Budget(#[from] exahealth_base::BudgetError),
 }

@@ -8,6 +8,14 @@
 //! The crate knows nothing about whole-slide formats (that is
 //! `exahealth-slide`) and nothing about Burn: conversions to tensors live in
 //! `exahealth-nn`.
+//!
+//! Every reader treats its input as hostile: malformed files give a typed
+//! [`ImageError`], never a panic, and buffers sized by header fields are held
+//! to the process memory budget (`exahealth_base::budget`).
+
+// Denied rather than forbidden: one audited FFI call (madvise, in
+// ops/fixed/buffer.rs) carries its own `allow`.
+#![deny(unsafe_code)]
 
 pub mod augment;
 mod error;

@@ -6,13 +6,7 @@ use exahealth_image::io;
 use exahealth_image::ImageError;
 
 fn testdata() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("SKIP: no test data at {}", p.display());
-        None
-    }
+    exahealth_base::testdata::shared_dir(env!("CARGO_MANIFEST_DIR"))
 }
 
 const FILES: [&str; 12] = [
@@ -33,7 +27,10 @@ const FILES: [&str; 12] = [
 fn is_typed(e: &ImageError) -> bool {
     matches!(
         e,
-        ImageError::Malformed { .. } | ImageError::Unsupported(_) | ImageError::NoPixelData { .. }
+        ImageError::Malformed { .. }
+            | ImageError::Unsupported(_)
+            | ImageError::NoPixelData { .. }
+            | ImageError::Budget(_)
     )
 }
 

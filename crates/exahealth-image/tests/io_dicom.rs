@@ -10,13 +10,7 @@ use exahealth_image::io;
 use exahealth_image::{Axis, ColorType, DataType, ImageData, ImageError};
 
 fn testdata() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/dicom");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("SKIP: no test data at {}", p.display());
-        None
-    }
+    exahealth_base::testdata::shared_file(env!("CARGO_MANIFEST_DIR"), "dicom")
 }
 
 fn read(dir: &Path, name: &str) -> exahealth_image::Image {
@@ -107,7 +101,7 @@ fn non_image_objects_give_no_pixel_data() {
     let Some(d) = testdata() else { return };
     let ann = d.join("../annotations/highdicom_sm_annotations.dcm");
     if !ann.is_file() {
-        eprintln!("SKIP: {} absent", ann.display());
+        exahealth_base::testdata::absent(&ann.display().to_string());
         return;
     }
     match io::read(&ann) {

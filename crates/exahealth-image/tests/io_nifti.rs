@@ -8,13 +8,7 @@ use exahealth_image::{Axis, ColorType, DataType, Image, ImageData};
 use ndarray::{ArrayD, IxDyn};
 
 fn testdata() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/nifti");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("SKIP: no test data at {}", p.display());
-        None
-    }
+    exahealth_base::testdata::shared_file(env!("CARGO_MANIFEST_DIR"), "nifti")
 }
 
 #[test]

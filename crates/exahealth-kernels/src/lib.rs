@@ -18,6 +18,7 @@
 //! kernel offset and output row. `exahealth-nn` plugs these kernels into
 //! Burn as a backend extension; this crate knows nothing of Burn, so it
 //! builds and tests in seconds.
+#![deny(unsafe_code)] // not forbid: ndarray's `s!` expands to `#[allow(unsafe_code)]`
 
 mod conv;
 mod geometry;

@@ -33,6 +33,7 @@
 //! run unchanged. The default CPU backend is Flex (pure
 //! Rust, builds offline, multi-threaded through rayon): see [`cpu_device`].
 //! GPU backends are the `cuda` and `wgpu` cargo features.
+#![forbid(unsafe_code)]
 
 pub mod atomic;
 pub mod bags;

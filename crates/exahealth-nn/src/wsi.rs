@@ -189,14 +189,20 @@ pub fn heatmap(
         .ok_or_else(|| NnError::Data("the slide has no level".into()))?;
     let d = u64::from(downsample);
     let (width, height) = (w0.div_ceil(d), h0.div_ceil(d));
-    let cells_len = usize::try_from(width * height)
-        .ok()
-        .filter(|&n| n <= 1 << 30)
-        .ok_or_else(|| {
-            NnError::Config(format!(
-                "a heatmap of {width}x{height} is too large: raise the downsample"
-            ))
-        })?;
+    // The level size comes from the slide's header: checked product, held
+    // to the memory budget (and to 1 GiB, far above any useful heatmap).
+    let cells_len = exahealth_base::budget::bytes_for(
+        format!("a heatmap of {width}x{height}"),
+        &[width, height],
+        1,
+    )
+    .ok()
+    .filter(|&n| n <= 1 << 30)
+    .ok_or_else(|| {
+        NnError::Config(format!(
+            "a heatmap of {width}x{height} is too large for the memory budget: raise the downsample"
+        ))
+    })?;
     let mut cells = vec![0u8; cells_len];
     for s in scores {
         let r = &s.record;

@@ -175,12 +175,11 @@ fn dataset_hash_follows_its_documented_layout() {
 
 #[test]
 fn card_carries_the_training_data_fingerprint_of_real_testdata() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/models");
-    let model = root.join("ch_ppocr_mobile_v2.0_cls_infer.onnx");
-    if !model.exists() {
-        eprintln!("skipping: {} is absent", model.display());
+    let Some(root) = exahealth_base::testdata::shared_file(env!("CARGO_MANIFEST_DIR"), "models")
+    else {
         return;
-    }
+    };
+    let model = root.join("ch_ppocr_mobile_v2.0_cls_infer.onnx");
     // testdata/SOURCES.md lists this hash for the file.
     let h = hash_file(&model).unwrap();
     assert_eq!(

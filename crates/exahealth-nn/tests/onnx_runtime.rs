@@ -14,14 +14,10 @@ use exahealth_nn::onnx::{OnnxError, OnnxModel};
 use ndarray::ArrayD;
 
 fn model_path() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/testdata/models/ch_ppocr_mobile_v2.0_cls_infer.onnx");
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("skipping: {} is absent", p.display());
-        None
-    }
+    exahealth_base::testdata::shared_file(
+        env!("CARGO_MANIFEST_DIR"),
+        "models/ch_ppocr_mobile_v2.0_cls_infer.onnx",
+    )
 }
 
 fn python_with_ort() -> Option<String> {

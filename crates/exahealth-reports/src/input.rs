@@ -1,5 +1,8 @@
 //! Reading reports: CSV, JSON (SKET's single and multiple report layouts,
-//! or a list of report objects) and spreadsheets (XLSX, XLS, ODS).
+//! or a list of report objects) and spreadsheets (XLSX, XLSM; the first
+//! sheet, read cell by cell, after a check of the shared-string count that
+//! calamine would reserve). XLS, XLSB and ODS are refused: calamine builds
+//! their sheets densely or reserves tables from counts a file can forge.
 //!
 //! Columns (CSV header, spreadsheet first row, JSON keys), case-insensitive:
 //!
@@ -12,18 +15,23 @@
 //! | `use_case` | | optional: `colon`, `cervix`, `lung`, `celiac`; one file can hold several use cases |
 //!
 //! SKET's `materials` field names the specimen, not the diagnosis, and is
-//! not read for labels. Files are untrusted: sizes are bounded and every
+//! not read for labels. Files are untrusted: sizes are bounded (a record,
+//! a JSON file, everything read held to `exahealth_base::budget`) and every
 //! problem is an error naming the file and row.
 
 use crate::engine::Report;
 use crate::ontology::Lang;
 use crate::Error;
+use exahealth_base::budget;
+use std::io::Read;
 use std::path::Path;
 
 /// Largest report text accepted (bytes).
 pub const MAX_TEXT: usize = 1 << 20;
 /// Largest JSON file read (bytes).
 pub const MAX_JSON: u64 = 512 << 20;
+/// Largest CSV record, all its fields together (bytes).
+pub const MAX_RECORD: u64 = 16 << 20;
 
 /// Input formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,8 +77,15 @@ pub fn read_reports(path: &Path) -> Result<Vec<Report>, Error> {
             parse_csv(std::io::BufReader::new(f), path)
         }
         InputFormat::Json => {
-            let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-            if meta.len() > MAX_JSON {
+            // Bounded by the bytes read, not by the size the file system
+            // reports: a pipe or a device reports 0 and may never end.
+            let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+            let cap = MAX_JSON.min(budget::limit());
+            let mut text = String::new();
+            f.take(cap + 1)
+                .read_to_string(&mut text)
+                .map_err(|e| Error::io(path, e))?;
+            if text.len() as u64 > MAX_JSON {
                 return Err(Error::input(
                     path,
                     format!(
@@ -79,7 +94,7 @@ pub fn read_reports(path: &Path) -> Result<Vec<Report>, Error> {
                     ),
                 ));
             }
-            let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+            budget::check("the JSON file", text.len() as u64)?;
             parse_json(&text, path)
         }
         InputFormat::Spreadsheet => read_spreadsheet(path),
@@ -97,18 +112,24 @@ struct Columns {
 }
 
 fn find_columns<S: AsRef<str>>(headers: &[S], path: &Path) -> Result<Columns, Error> {
+    let at: Vec<(usize, &str)> = headers.iter().map(AsRef::as_ref).enumerate().collect();
+    find_columns_at(&at, path)
+}
+
+/// [`find_columns`] for headers that name their own column (a sparse row).
+fn find_columns_at(headers: &[(usize, &str)], path: &Path) -> Result<Columns, Error> {
     let find = |names: &[&str]| {
         names.iter().find_map(|n| {
-            headers.iter().position(|h| {
-                h.as_ref()
-                    .trim()
+            headers.iter().find_map(|&(col, h)| {
+                h.trim()
                     .trim_start_matches('\u{feff}')
                     .eq_ignore_ascii_case(n)
+                    .then_some(col)
             })
         })
     };
     let text = find(&["text", "diagnosis"]).ok_or_else(|| {
-        let seen: Vec<&str> = headers.iter().map(|h| h.as_ref()).collect();
+        let seen: Vec<&str> = headers.iter().map(|&(_, h)| h).collect();
         Error::input(
             path,
             format!("no `text` (or `diagnosis`) column; the columns are {seen:?}"),
@@ -191,9 +212,43 @@ fn make_report(
     })
 }
 
+/// Fails a read once the record being parsed has grown past
+/// [`MAX_RECORD`]: the CSV parser keeps a whole record in memory, so input
+/// without a record end (or a closing quote) would otherwise grow it until
+/// memory runs out.
+struct RecordLimit<R> {
+    inner: R,
+    read: u64,
+    /// Where the record being parsed starts, updated before each record.
+    record_start: u64,
+}
+
+impl<R: Read> Read for RecordLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // The parser reads ahead by its buffer; allow for it.
+        const SLACK: u64 = 64 << 10;
+        if self.read.saturating_sub(self.record_start) > MAX_RECORD + SLACK {
+            return Err(std::io::Error::other(format!(
+                "a record is over {} MiB (an unclosed quote?)",
+                MAX_RECORD >> 20
+            )));
+        }
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
 /// Parse CSV with a header row.
 pub fn parse_csv<R: std::io::Read>(r: R, path: &Path) -> Result<Vec<Report>, Error> {
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(r);
+    let limited = RecordLimit {
+        inner: r,
+        read: 0,
+        record_start: 0,
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(limited);
     let headers: Vec<String> = rdr
         .headers()
         .map_err(|e| Error::input(path, format!("CSV header: {e}")))?
@@ -202,8 +257,22 @@ pub fn parse_csv<R: std::io::Read>(r: R, path: &Path) -> Result<Vec<Report>, Err
         .collect();
     let cols = find_columns(&headers, path)?;
     let mut out: Vec<Report> = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| Error::input(path, format!("CSV: {e}")))?;
+    let mut rec = csv::StringRecord::new();
+    let limit = budget::limit();
+    for i in 0.. {
+        let start = rdr.position().byte();
+        // The reports hold about as many bytes as their records: an endless
+        // stream of short records stops at the budget too.
+        if start > limit {
+            budget::check("the reports of the CSV file", start)?;
+        }
+        rdr.get_mut().record_start = start;
+        let more = rdr
+            .read_record(&mut rec)
+            .map_err(|e| Error::input(path, format!("CSV: {e}")))?;
+        if !more {
+            break;
+        }
         if rec.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
@@ -243,7 +312,11 @@ pub fn parse_json(text: &str, path: &Path) -> Result<Vec<Report>, Error> {
         let keys: Vec<&String> = obj.keys().collect();
         let cols = find_columns(&keys, path)
             .map_err(|e| Error::input(path, format!("JSON report {}: {e}", i + 1)))?;
-        let cell = |c: usize| -> Option<String> { keys.get(c).and_then(|k| scalar(&obj[*k])) };
+        let cell = |c: usize| -> Option<String> {
+            keys.get(c)
+                .and_then(|k| obj.get(k.as_str()))
+                .and_then(scalar)
+        };
         out.push(make_report(cols, &cell, i + 1, i + 1, path, "JSON report")?);
     }
     Ok(out)
@@ -262,21 +335,122 @@ fn scalar(v: &serde_json::Value) -> Option<String> {
     }
 }
 
-/// Read the first sheet of a spreadsheet; the first row is the header.
-fn read_spreadsheet(path: &Path) -> Result<Vec<Report>, Error> {
-    use calamine::{open_workbook_auto, Data, Reader};
-    let mut wb =
-        open_workbook_auto(path).map_err(|e| Error::input(path, format!("spreadsheet: {e}")))?;
-    let range = wb
-        .worksheet_range_at(0)
-        .ok_or_else(|| Error::input(path, "spreadsheet has no sheet"))?
-        .map_err(|e| Error::input(path, format!("spreadsheet: {e}")))?;
-    let mut rows = range.rows();
-    let header: Vec<String> = match rows.next() {
-        Some(h) => h.iter().map(|c| c.to_string()).collect(),
-        None => return Ok(Vec::new()),
+/// The non-empty cells of a sheet: `(row, column, value)`, 0-based.
+type Cells = Vec<(u32, u32, calamine::Data)>;
+
+/// Gathers cells one at a time, held to the memory budget. Only cells that
+/// exist are kept: a sheet's extent (two cells at A1 and XFD1048576) costs
+/// nothing, where a dense range of it would be 17 billion cells.
+struct CellSink {
+    cells: Cells,
+    bytes: u64,
+    limit: u64,
+}
+
+impl CellSink {
+    fn new() -> Self {
+        CellSink {
+            cells: Vec::new(),
+            bytes: 0,
+            limit: budget::limit(),
+        }
+    }
+
+    fn push(&mut self, (row, col): (u32, u32), value: calamine::DataRef<'_>) -> Result<(), Error> {
+        if matches!(value, calamine::DataRef::Empty) {
+            return Ok(());
+        }
+        let value = calamine::Data::from(value);
+        let text = match &value {
+            calamine::Data::String(s)
+            | calamine::Data::DateTimeIso(s)
+            | calamine::Data::DurationIso(s) => s.len(),
+            _ => 0,
+        };
+        self.bytes += (std::mem::size_of::<(u32, u32, calamine::Data)>() + text) as u64;
+        if self.bytes > self.limit {
+            budget::check("the cells of the spreadsheet", self.bytes)?;
+        }
+        self.cells.push((row, col, value));
+        Ok(())
+    }
+}
+
+fn xlsx_cells(path: &Path) -> Result<Cells, Error> {
+    use calamine::{open_workbook, Reader, Xlsx, XlsxError};
+    let err = |e: XlsxError| Error::input(path, format!("spreadsheet: {e}"));
+    crate::xlsx_guard::check_shared_strings(path)?;
+    let mut wb: Xlsx<_> = open_workbook(path).map_err(err)?;
+    let Some(first) = wb.sheet_names().into_iter().next() else {
+        return Err(Error::input(path, "spreadsheet has no sheet"));
     };
-    let cols = find_columns(&header, path)?;
+    let mut reader = match wb.worksheet_cells_reader(&first) {
+        Ok(r) => r,
+        // A chart sheet first: no cells, so no reports.
+        Err(XlsxError::NotAWorksheet(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(err(e)),
+    };
+    let mut sink = CellSink::new();
+    while let Some(cell) = reader.next_cell().map_err(err)? {
+        sink.push(cell.get_position(), cell.get_value().clone())?;
+    }
+    Ok(sink.cells)
+}
+
+/// Read the first sheet of a spreadsheet; its first non-empty row is the
+/// header.
+fn read_spreadsheet(path: &Path) -> Result<Vec<Report>, Error> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    // calamine parses bytes a hospital sent: should it panic on them, the
+    // file is reported as unreadable instead of taking the process down.
+    let cells = std::panic::catch_unwind(|| match ext.as_str() {
+        "xlsx" | "xlsm" => xlsx_cells(path),
+        _ => Err(Error::input(
+            path,
+            "XLS, XLSB and ODS files are not read, because their reader builds \
+             sheets or tables whole in memory from sizes the file states; save \
+             the sheet as .xlsx or .csv",
+        )),
+    })
+    .map_err(|_| {
+        Error::input(
+            path,
+            "spreadsheet: the reader failed on this file; is it damaged?",
+        )
+    })??;
+    reports_from_cells(cells, path)
+}
+
+/// Rows of the cells that exist, in sheet order; the first row is the header.
+fn reports_from_cells(mut cells: Cells, path: &Path) -> Result<Vec<Report>, Error> {
+    use calamine::Data;
+    // Stable, so that of two cells at one position the later one wins, as
+    // it does in calamine's ranges.
+    cells.sort_by_key(|&(row, col, _)| (row, col));
+    let mut rows: Vec<(u32, Vec<(u32, Data)>)> = Vec::new();
+    for (row, col, value) in cells {
+        match rows.last_mut() {
+            Some((r, cols)) if *r == row => match cols.last_mut() {
+                Some((c, v)) if *c == col => *v = value,
+                _ => cols.push((col, value)),
+            },
+            _ => rows.push((row, vec![(col, value)])),
+        }
+    }
+    let mut rows = rows.into_iter();
+    let Some((_, header)) = rows.next() else {
+        return Ok(Vec::new());
+    };
+    let header: Vec<(usize, String)> = header
+        .iter()
+        .map(|(c, v)| (*c as usize, v.to_string()))
+        .collect();
+    let at: Vec<(usize, &str)> = header.iter().map(|(c, h)| (*c, h.as_str())).collect();
+    let cols = find_columns_at(&at, path)?;
     let text_of = |c: &Data| -> Option<String> {
         match c {
             Data::Empty => None,
@@ -285,12 +459,21 @@ fn read_spreadsheet(path: &Path) -> Result<Vec<Report>, Error> {
         }
     };
     let mut out: Vec<Report> = Vec::new();
-    for (i, row) in rows.enumerate() {
-        if row.iter().all(|c| matches!(c, Data::Empty)) {
-            continue;
-        }
-        let cell = |c: usize| row.get(c).and_then(text_of);
-        out.push(make_report(cols, &cell, out.len() + 1, i + 2, path, "row")?);
+    for (row, cells) in rows {
+        let cell = |c: usize| {
+            let i = cells
+                .binary_search_by_key(&c, |(col, _)| *col as usize)
+                .ok()?;
+            cells.get(i).and_then(|(_, v)| text_of(v))
+        };
+        out.push(make_report(
+            cols,
+            &cell,
+            out.len() + 1,
+            row as usize + 1,
+            path,
+            "row",
+        )?);
     }
     Ok(out)
 }

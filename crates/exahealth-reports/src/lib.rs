@@ -43,7 +43,10 @@
 //!
 //! This crate does not depend on images, slides or Burn.
 
+#![forbid(unsafe_code)]
+
 pub mod engine;
+mod error;
 pub mod evaluate;
 pub mod input;
 pub mod lexicon;
@@ -54,59 +57,13 @@ pub mod ontology;
 pub mod output;
 pub mod rules;
 pub mod typo;
+mod xlsx_guard;
 
 pub use engine::{ConceptOut, Engine, Extraction, Options, Report};
+pub use error::Error;
 pub use evaluate::{evaluate_files, Evaluation};
 pub use input::{read_reports, InputFormat};
 pub use lexicon::{Lexicon, LexiconBuilder, UseCase};
 pub use ontology::{Concept, Grade, Lang, Ontology};
 pub use output::{write_outputs, LabelTable};
 pub use rules::UncertainPolicy;
-
-use std::path::{Path, PathBuf};
-
-/// Everything that can go wrong, with what to do about it in the message.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("unknown use case {0:?}: expected colon, cervix, lung or celiac")]
-    UnknownUseCase(String),
-    #[error("unknown language {0:?}: expected en, it or nl")]
-    UnknownLang(String),
-    #[error("lexicon {source_name}: {message}")]
-    Lexicon {
-        source_name: String,
-        message: String,
-    },
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}: {message}", path.display())]
-    Input { path: PathBuf, message: String },
-    #[error("evaluate: {0}")]
-    Evaluate(String),
-}
-
-impl Error {
-    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.to_path_buf(),
-            source,
-        }
-    }
-
-    pub(crate) fn lexicon(source: impl std::fmt::Display, message: impl std::fmt::Display) -> Self {
-        Error::Lexicon {
-            source_name: source.to_string(),
-            message: message.to_string(),
-        }
-    }
-
-    pub(crate) fn input(path: &Path, message: impl std::fmt::Display) -> Self {
-        Error::Input {
-            path: path.to_path_buf(),
-            message: message.to_string(),
-        }
-    }
-}

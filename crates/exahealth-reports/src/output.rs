@@ -12,7 +12,6 @@ use crate::Error;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// A labels table: `id` then one 0/1 column per label.
@@ -199,34 +198,10 @@ pub fn write_outputs(
     })
 }
 
-/// Write a file so that readers see the old or the new content, never a
-/// part: temporary file in the same folder, fsync, rename, fsync the folder.
+/// Writes a file durably (the workspace's one helper): readers see the old
+/// or the new content, never a part.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("output");
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, path)?;
-        if let Ok(d) = std::fs::File::open(&dir) {
-            let _ = d.sync_all(); // not supported everywhere; best effort
-        }
-        Ok(())
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
-    }
-    Ok(())
+    exahealth_base::durable::write(path, bytes).map_err(|e| Error::io(path, e))
 }
 
 #[cfg(test)]

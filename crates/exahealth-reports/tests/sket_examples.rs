@@ -5,16 +5,7 @@ use exahealth_reports::{read_reports, Engine, Lexicon, UseCase};
 use std::path::PathBuf;
 
 fn sket_dir() -> Option<PathBuf> {
-    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/reports/sket");
-    if d.is_dir() {
-        Some(d)
-    } else {
-        eprintln!(
-            "skipped: {} is absent (SKET example reports come with shared/testdata)",
-            d.display()
-        );
-        None
-    }
+    exahealth_base::testdata::shared_file(env!("CARGO_MANIFEST_DIR"), "reports/sket")
 }
 
 /// The labels a pathologist gives SKET's two example colon reports:

@@ -41,7 +41,14 @@ pub fn bench_regions(slide: &Slide, level: usize, tile: u32) -> Result<Vec<(i64,
     })?;
     let ds = slide.level_downsamples()[level];
     let t = u64::from(tile.max(1));
-    let mut v = Vec::new();
+    let count = exahealth_base::budget::bytes_for(
+        format!("the {tile}-pixel regions of a {w}x{h} level"),
+        &[w.div_ceil(t), h.div_ceil(t)],
+        std::mem::size_of::<(i64, i64)>() as u64,
+    )
+    .map_err(|e| SlideError::budget(slide.path(), e))?
+        / std::mem::size_of::<(i64, i64)>();
+    let mut v = Vec::with_capacity(count);
     for row in 0..h.div_ceil(t) {
         for col in 0..w.div_ceil(t) {
             v.push((

@@ -19,9 +19,14 @@ pub struct TileKey {
 #[derive(Clone)]
 struct ByteWeighter;
 
+/// What an entry costs besides its pixels (key, `Arc`, table slot). Absent
+/// tiles are cached as empty images: without this, a sparse slide could
+/// fill a 64 MiB cache with 64 million of them.
+const ENTRY_OVERHEAD_BYTES: u64 = 256;
+
 impl quick_cache::Weighter<TileKey, Arc<RgbaImage>> for ByteWeighter {
     fn weight(&self, _key: &TileKey, val: &Arc<RgbaImage>) -> u64 {
-        (val.data.len() as u64).max(1)
+        val.data.len() as u64 + ENTRY_OVERHEAD_BYTES
     }
 }
 

@@ -3,17 +3,78 @@
 //! One place knows every compression a slide tile can use, so a new codec
 //! touches this file and nothing else.
 
+use crate::error::SlideError;
 use crate::image::RgbaImage;
 use crate::tiff::tags::{compression, photometric};
+use exahealth_base::{budget, BudgetError};
 use std::io::Read;
+use std::path::Path;
 use zune_jpeg::zune_core::colorspace::ColorSpace;
 use zune_jpeg::zune_core::options::DecoderOptions;
 
 /// A decode failure, before it is given a file and a tile name.
-pub type CodecResult<T> = std::result::Result<T, String>;
+#[derive(Debug)]
+pub enum CodecError {
+    /// The data does not decode, or not to what its container declares.
+    Invalid(String),
+    /// Decoding would allocate more than the memory budget.
+    Budget(BudgetError),
+}
+
+impl From<String> for CodecError {
+    fn from(reason: String) -> Self {
+        CodecError::Invalid(reason)
+    }
+}
+
+impl From<&str> for CodecError {
+    fn from(reason: &str) -> Self {
+        CodecError::Invalid(reason.to_string())
+    }
+}
+
+impl From<BudgetError> for CodecError {
+    fn from(e: BudgetError) -> Self {
+        CodecError::Budget(e)
+    }
+}
+
+impl CodecError {
+    /// The error for `what` (a tile, a frame) of the file at `path`.
+    pub fn into_slide(self, path: &Path, what: impl Into<String>) -> SlideError {
+        match self {
+            CodecError::Invalid(reason) => SlideError::Decode {
+                path: path.to_path_buf(),
+                what: what.into(),
+                reason,
+            },
+            CodecError::Budget(e) => SlideError::budget(path, e),
+        }
+    }
+}
+
+pub type CodecResult<T> = std::result::Result<T, CodecError>;
 
 /// Largest tile or strip any reader accepts, in pixels (a 16k x 16k tile).
 pub const MAX_TILE_PIXELS: u64 = 1 << 28;
+
+/// Bytes of an RGBA image of `width` x `height`, held to the memory budget:
+/// asked before anything the size of a decoded tile is allocated.
+pub fn rgba_bytes(what: &str, width: u64, height: u64) -> Result<usize, BudgetError> {
+    budget::bytes_for(
+        format!("{what} of {width}x{height} pixels"),
+        &[width, height],
+        4,
+    )
+}
+
+/// How much to reserve before inflating `compressed` bytes that may grow to
+/// `expected`: a header promises `expected`, only the data can deliver it,
+/// so a few bytes that claim a huge tile get a small buffer that grows as
+/// output actually arrives.
+fn initial_capacity(expected: usize, compressed: usize) -> usize {
+    expected.min(compressed.saturating_mul(8).max(64 << 10))
+}
 
 /// How the samples of one tile are encoded.
 #[derive(Debug, Clone)]
@@ -82,7 +143,8 @@ impl TileFormat {
     }
 }
 
-/// Decodes one tile of `width` x `height` pixels.
+/// Decodes one tile of `width` x `height` pixels. A JPEG or JPEG 2000
+/// codestream may be smaller than that (it is padded) but never larger.
 pub fn decode_tile(
     fmt: &TileFormat,
     data: &[u8],
@@ -90,25 +152,40 @@ pub fn decode_tile(
     height: u32,
 ) -> CodecResult<RgbaImage> {
     if u64::from(width) * u64::from(height) > MAX_TILE_PIXELS {
-        return Err(format!(
-            "tile of {width}x{height} pixels is larger than allowed"
-        ));
+        return Err(format!("tile of {width}x{height} pixels is larger than allowed").into());
     }
+    rgba_bytes("a tile", width.into(), height.into())?;
     match fmt.compression {
         compression::JPEG => {
             let rgb = fmt.photometric == photometric::RGB;
-            let img = decode_jpeg(data, fmt.jpeg_tables.as_deref(), rgb)?;
+            let img = decode_jpeg(data, fmt.jpeg_tables.as_deref(), rgb, (width, height))?;
             Ok(fit(img, width, height))
         }
         compression::APERIO_J2K_YCBCR | compression::APERIO_J2K_RGB | compression::JPEG2000 => {
             let ycbcr = fmt.compression == compression::APERIO_J2K_YCBCR;
-            Ok(fit(decode_j2k(data, ycbcr)?, width, height))
+            Ok(fit(
+                decode_j2k(data, ycbcr, (width, height))?,
+                width,
+                height,
+            ))
         }
         _ => {
             let raw = decompress(fmt.compression, data, width, height, fmt)?;
             samples_to_rgba(fmt, raw, width, height)
         }
     }
+}
+
+/// Whether tiles of this format are whole images in their own right
+/// (JPEG, JPEG 2000), which keep their full height in a short last strip.
+pub fn is_image_codec(c: u16) -> bool {
+    matches!(
+        c,
+        compression::JPEG
+            | compression::APERIO_J2K_YCBCR
+            | compression::APERIO_J2K_RGB
+            | compression::JPEG2000
+    )
 }
 
 fn decompress(
@@ -118,50 +195,38 @@ fn decompress(
     height: u32,
     fmt: &TileFormat,
 ) -> CodecResult<Vec<u8>> {
-    let expected = width as usize
-        * height as usize
-        * fmt.samples_per_pixel as usize
-        * (fmt.bits_per_sample as usize / 8);
+    let expected = budget::bytes_for(
+        format!("the samples of a {width}x{height} tile"),
+        &[width.into(), height.into(), fmt.samples_per_pixel.into()],
+        u64::from(fmt.bits_per_sample / 8),
+    )?;
+    let reserve = initial_capacity(expected, data.len());
     let mut out = match c {
-        compression::NONE => data.to_vec(),
+        // Only the tile's own bytes: a byte count may run far past them.
+        compression::NONE => data.get(..expected).unwrap_or(data).to_vec(),
         compression::ADOBE_DEFLATE | compression::DEFLATE => {
-            let mut out = Vec::with_capacity(expected);
+            let mut out = Vec::with_capacity(reserve);
             flate2::read::ZlibDecoder::new(data)
                 .take(expected as u64)
                 .read_to_end(&mut out)
                 .map_err(|e| format!("deflate: {e}"))?;
             out
         }
-        compression::LZW => {
-            let mut dec = weezl::decode::Decoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8);
-            let mut out = Vec::with_capacity(expected);
-            let res = dec.into_vec(&mut out).decode(data);
-            // Many writers end strips without an end code; a short stream is
-            // caught by the length check below, not here.
-            if let Err(e) = res.status {
-                if out.len() < expected {
-                    return Err(format!("LZW: {e}"));
-                }
-            }
-            out
-        }
+        compression::LZW => lzw_decode(data, expected, reserve)?,
         compression::ZSTD | compression::ZSTD_OLD => {
             let mut dec =
                 ruzstd::decoding::StreamingDecoder::new(data).map_err(|e| format!("zstd: {e}"))?;
-            let mut out = Vec::with_capacity(expected);
+            let mut out = Vec::with_capacity(reserve);
             (&mut dec)
                 .take(expected as u64)
                 .read_to_end(&mut out)
                 .map_err(|e| format!("zstd: {e}"))?;
             out
         }
-        other => return Err(format!("compression {other} is not a byte-stream codec")),
+        other => return Err(format!("compression {other} is not a byte-stream codec").into()),
     };
     if out.len() < expected {
-        return Err(format!(
-            "decompressed {} bytes, expected {expected}",
-            out.len()
-        ));
+        return Err(format!("decompressed {} bytes, expected {expected}", out.len()).into());
     }
     out.truncate(expected);
     if fmt.predictor == 2 {
@@ -171,6 +236,30 @@ fn decompress(
             fmt.samples_per_pixel as usize,
             fmt.bits_per_sample,
         );
+    }
+    Ok(out)
+}
+
+/// TIFF LZW, stopping once `expected` bytes are out: LZW expands up to
+/// several thousand times, so the output is never allowed past the tile.
+fn lzw_decode(data: &[u8], expected: usize, reserve: usize) -> CodecResult<Vec<u8>> {
+    let mut dec = weezl::decode::Decoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8);
+    let mut out = Vec::with_capacity(reserve);
+    let mut chunk = vec![0u8; (64 << 10).min(expected.max(1))];
+    let mut input = data;
+    while out.len() < expected {
+        let r = dec.decode_bytes(input, &mut chunk);
+        input = input.get(r.consumed_in..).unwrap_or(&[]);
+        let room = expected - out.len();
+        out.extend_from_slice(&chunk[..r.consumed_out.min(room)]);
+        match r.status {
+            Ok(weezl::LzwStatus::Ok) if r.consumed_in > 0 || r.consumed_out > 0 => {}
+            // Many writers end strips without an end code; a short stream
+            // is caught by the caller's length check, not here.
+            Ok(_) => break,
+            Err(e) if out.len() < expected => return Err(format!("LZW: {e}").into()),
+            Err(_) => break,
+        }
     }
     Ok(out)
 }
@@ -228,7 +317,7 @@ fn samples_to_rgba(
             }
         }
         4 => out.extend_from_slice(&samples[..n * 4]),
-        s => return Err(format!("{s} samples per pixel")),
+        s => return Err(format!("{s} samples per pixel").into()),
     }
     Ok(RgbaImage {
         width,
@@ -296,10 +385,15 @@ pub fn jpeg_marks_rgb(stream: &[u8]) -> bool {
 /// YCbCr. The container decides, as OpenSlide lets it: TIFF's photometric
 /// tag (Aperio writes RGB-coded JPEG with component ids 0, 1, 2 that libjpeg's
 /// guess would call YCbCr), DICOM's photometric interpretation.
+///
+/// `max` is the largest image the container declares (the tile or frame);
+/// a stream whose header claims more is refused before the decoder
+/// allocates for it, as libtiff does.
 pub fn decode_jpeg(
     data: &[u8],
     tables: Option<&[u8]>,
     rgb_components: bool,
+    max: (u32, u32),
 ) -> CodecResult<RgbaImage> {
     let joined;
     let stream = match tables {
@@ -327,9 +421,7 @@ pub fn decode_jpeg(
     let out_cs = dec.get_output_colorspace().unwrap_or(ColorSpace::RGBA);
     let info = dec.info().ok_or("JPEG: no image header")?;
     let (w, h) = (u32::from(info.width), u32::from(info.height));
-    if u64::from(w) * u64::from(h) > MAX_TILE_PIXELS {
-        return Err(format!("JPEG of {w}x{h} pixels is larger than allowed"));
-    }
+    check_codestream_size("JPEG", (w, h), max)?;
     let (pixels, out_cs) = match dec.decode() {
         Ok(p) => (p, out_cs),
         // The decoder recognised RGB on its own (Adobe marker, or ids
@@ -341,7 +433,7 @@ pub fn decode_jpeg(
                 ColorSpace::RGB,
             )
         }
-        Err(e) => return Err(format!("JPEG: {e:?}")),
+        Err(e) => return Err(format!("JPEG: {e:?}").into()),
     };
     let n = w as usize * h as usize;
     let data = match out_cs.num_components() {
@@ -368,7 +460,8 @@ pub fn decode_jpeg(
             return Err(format!(
                 "JPEG decoder returned {c} components, {} bytes",
                 pixels.len()
-            ))
+            )
+            .into())
         }
     };
     Ok(RgbaImage {
@@ -378,17 +471,31 @@ pub fn decode_jpeg(
     })
 }
 
-/// Decodes a JPEG 2000 codestream (or JP2 file) to RGBA.
-pub fn decode_j2k(data: &[u8], ycbcr: bool) -> CodecResult<RgbaImage> {
+/// Refuses a codestream whose own header is larger than the tile or frame
+/// its container declares (`max`, already held to the budget).
+fn check_codestream_size(codec: &str, (w, h): (u32, u32), max: (u32, u32)) -> CodecResult<()> {
+    if w > max.0 || h > max.1 {
+        return Err(format!(
+            "{codec} image of {w}x{h} pixels is larger than its {}x{} tile",
+            max.0, max.1
+        )
+        .into());
+    }
+    if u64::from(w) * u64::from(h) > MAX_TILE_PIXELS {
+        return Err(format!("{codec} image of {w}x{h} pixels is larger than allowed").into());
+    }
+    rgba_bytes(&format!("a {codec} image"), w.into(), h.into())?;
+    Ok(())
+}
+
+/// Decodes a JPEG 2000 codestream (or JP2 file) to RGBA; `max` as for
+/// [`decode_jpeg`].
+pub fn decode_j2k(data: &[u8], ycbcr: bool, max: (u32, u32)) -> CodecResult<RgbaImage> {
     let settings = hayro_jpeg2000::DecodeSettings::default();
     let image =
         hayro_jpeg2000::Image::new(data, &settings).map_err(|e| format!("JPEG 2000: {e:?}"))?;
     let (w, h) = (image.width(), image.height());
-    if u64::from(w) * u64::from(h) > MAX_TILE_PIXELS {
-        return Err(format!(
-            "JPEG 2000 image of {w}x{h} pixels is larger than allowed"
-        ));
-    }
+    check_codestream_size("JPEG 2000", (w, h), max)?;
     let has_alpha = image.has_alpha();
     let mut ctx = hayro_jpeg2000::DecoderContext::default();
     let pixels = image
@@ -412,7 +519,7 @@ pub fn decode_j2k(data: &[u8], ycbcr: bool) -> CodecResult<RgbaImage> {
             .chunks_exact(3)
             .for_each(|p| out.extend_from_slice(&[p[0], p[1], p[2], 255])),
         (4, true) => out.extend_from_slice(&pixels[..n * 4]),
-        (c, a) => return Err(format!("JPEG 2000 image with {c} channels (alpha: {a})")),
+        (c, a) => return Err(format!("JPEG 2000 image with {c} channels (alpha: {a})").into()),
     }
     if ycbcr {
         ycbcr_to_rgb_in_place(&mut out);

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 /// raised by a panic, and none follows an allocation sized by an unchecked
 /// header field.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SlideError {
     #[error("{path}: {source}")]
     Io {
@@ -35,6 +36,25 @@ pub enum SlideError {
     NoSuchAssociatedImage { name: String, available: String },
     #[error("{path}: cannot write: {reason}")]
     Write { path: PathBuf, reason: String },
+    /// A header field asked for more memory than the budget allows
+    /// ([`exahealth_base::budget`]); the message says what and how much.
+    #[error("{path}: cannot read")]
+    Budget {
+        path: PathBuf,
+        /// Boxed: a rare error should not widen every `Result` of the crate.
+        #[source]
+        source: Box<exahealth_base::BudgetError>,
+    },
+}
+
+impl SlideError {
+    /// Wraps a refused allocation with the file that asked for it.
+    pub(crate) fn budget(path: &std::path::Path, source: exahealth_base::BudgetError) -> Self {
+        SlideError::Budget {
+            path: path.to_path_buf(),
+            source: Box::new(source),
+        }
+    }
 }
 
 pub type Result<T, E = SlideError> = std::result::Result<T, E>;

@@ -1,7 +1,6 @@
 //! The pixel buffer every read returns: 8-bit RGBA, row-major, straight alpha.
 
 use crate::error::{Result, SlideError};
-use std::io::Write;
 use std::path::Path;
 
 #[derive(Clone, PartialEq, Eq)]
@@ -163,37 +162,11 @@ fn png_err(e: png::EncodingError) -> SlideError {
     SlideError::InvalidArgument(format!("PNG encoding failed: {e}"))
 }
 
-/// Writes `bytes` to `path` so that readers see either the old file or the
-/// complete new one, never a torn write.
+/// Writes `bytes` to `path` durably (the workspace's one helper): readers
+/// see either the old file or the complete new one, never a torn write.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let err = |reason: String| SlideError::Write {
+    exahealth_base::durable::write(path, bytes).map_err(|e| SlideError::Write {
         path: path.to_path_buf(),
-        reason,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| err("the path has no file name".into()))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        err(e.to_string())
+        reason: e.to_string(),
     })
 }

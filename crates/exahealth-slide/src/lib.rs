@@ -15,6 +15,13 @@
 //!
 //! No system libraries are needed: JPEG is zune-jpeg, JPEG 2000 is
 //! hayro-jpeg2000, JPEG-LS is exahealth-codec, DICOM metadata is dicom-rs.
+//!
+//! Files are untrusted: every size a header declares is checked against
+//! the file and against the memory budget ([`exahealth_base::budget`])
+//! before anything is allocated for it, and a file that asks for more fails
+//! with [`SlideError::Budget`].
+
+#![forbid(unsafe_code)]
 
 pub mod bench;
 pub mod cache;

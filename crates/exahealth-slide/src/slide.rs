@@ -1,8 +1,10 @@
 //! The `Slide`: OpenSlide's API over any supported format.
 
 use crate::cache::{next_slide_id, TileCache, TileKey, DEFAULT_CACHE_BYTES};
+use crate::codec::rgba_bytes;
 use crate::error::{Result, SlideError};
 use crate::image::RgbaImage;
+use exahealth_base::budget;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,6 +13,12 @@ use std::sync::Arc;
 /// Largest region one `read_region` call may return (OpenSlide has no limit,
 /// but a typo in a width should fail, not exhaust memory).
 pub const MAX_REGION_PIXELS: u64 = 1 << 30;
+
+/// Decoded tiles held at once while a region or a thumbnail is assembled:
+/// tiles are decoded in parallel batches of about this many bytes and
+/// dropped after each batch, so a row of many (or huge) tiles never sits in
+/// memory whole.
+const BATCH_BYTES: u64 = 64 << 20;
 
 /// One pyramid level's tiles, as a format reader provides them.
 pub trait TileSource: Send + Sync {
@@ -346,6 +354,9 @@ impl Slide {
                 "region {width}x{height} is larger than the {MAX_REGION_PIXELS}-pixel limit"
             )));
         }
+        if width == 0 || height == 0 {
+            return Ok(RgbaImage::transparent(width, height));
+        }
         let fx = x as f64 / l.downsample;
         let fy = y as f64 / l.downsample;
         // Interpolation weights have 7 bits, as in pixman (cairo's backend,
@@ -377,31 +388,60 @@ impl Slide {
         height: u32,
     ) -> Result<RgbaImage> {
         let l = self.level(level)?;
+        rgba_bytes("a region", width.into(), height.into())
+            .map_err(|e| SlideError::budget(&self.path, e))?;
         let mut out = RgbaImage::transparent(width, height);
         let (tw, th) = l.tiles.tile_size();
+        let batch = self.tiles_per_batch(level)?;
         let (tw, th) = (i64::from(tw), i64::from(th));
+        let level_extent = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         let x0 = lx.max(0);
         let y0 = ly.max(0);
-        let x1 = (lx + i64::from(width)).min(l.width as i64);
-        let y1 = (ly + i64::from(height)).min(l.height as i64);
+        let x1 = lx
+            .saturating_add(i64::from(width))
+            .min(level_extent(l.width));
+        let y1 = ly
+            .saturating_add(i64::from(height))
+            .min(level_extent(l.height));
         if x0 >= x1 || y0 >= y1 {
             return Ok(out);
         }
-        let cells: Vec<(u64, u64)> = ((y0 / th)..=((y1 - 1) / th))
-            .flat_map(|r| ((x0 / tw)..=((x1 - 1) / tw)).map(move |c| (c as u64, r as u64)))
-            .collect();
-        let load = |&(c, r): &(u64, u64)| self.read_tile(level, c, r).map(|t| (c, r, t));
-        let tiles: Vec<_> = if cells.len() > 1 {
-            cells.par_iter().map(load).collect::<Result<_>>()?
-        } else {
-            cells.iter().map(load).collect::<Result<_>>()?
+        // The covered tiles, numbered row-major and visited in batches
+        // without ever listing them all.
+        let (c0, r0) = ((x0 / tw) as u64, (y0 / th) as u64);
+        let ncols = ((x1 - 1) / tw) as u64 + 1 - c0;
+        let nrows = ((y1 - 1) / th) as u64 + 1 - r0;
+        let cells = ncols * nrows;
+        let load = |i: u64| {
+            let (c, r) = (c0 + i % ncols, r0 + i / ncols);
+            self.read_tile(level, c, r).map(|t| (c, r, t))
         };
-        for (c, r, tile) in tiles {
-            if let Some(t) = tile {
-                out.blit(&t, c as i64 * tw - lx, r as i64 * th - ly);
+        let mut first = 0;
+        while first < cells {
+            let end = first.saturating_add(batch as u64).min(cells);
+            let tiles: Vec<_> = if end - first > 1 {
+                (first..end)
+                    .into_par_iter()
+                    .map(load)
+                    .collect::<Result<_>>()?
+            } else {
+                (first..end).map(load).collect::<Result<_>>()?
+            };
+            first = end;
+            for (c, r, tile) in tiles {
+                if let Some(t) = tile {
+                    out.blit(&t, c as i64 * tw - lx, r as i64 * th - ly);
+                }
             }
         }
         Ok(out)
+    }
+
+    /// How many of `level`'s tiles one parallel batch decodes (at least 1).
+    fn tiles_per_batch(&self, level: usize) -> Result<usize> {
+        let (tw, th) = self.level(level)?.tiles.tile_size();
+        let tile_bytes = (u64::from(tw) * u64::from(th) * 4).max(1);
+        Ok((BATCH_BYTES / tile_bytes).clamp(1, 4096) as usize)
     }
 
     /// A thumbnail no larger than `max_size` on its longer side, read from
@@ -416,50 +456,65 @@ impl Slide {
         self.resample_level(level, tw, th)
     }
 
-    /// Area-averages a whole level down to `out_w` x `out_h`, one band of
-    /// tiles at a time, so memory is a band plus the output, never the level.
+    /// Area-averages a whole level down to `out_w` x `out_h`, one batch of
+    /// tiles at a time: memory is a batch plus the output, never the level,
+    /// and nothing is sized by the level's dimensions.
     pub fn resample_level(&self, level: usize, out_w: u32, out_h: u32) -> Result<RgbaImage> {
         let l = self.level(level)?;
-        let (lw, lh) = (l.width, l.height);
+        let (lw, lh) = (u128::from(l.width), u128::from(l.height));
         let (cols, rows) = self.tile_grid(level)?;
         let (tw, th) = l.tiles.tile_size();
-        let (ow, oh) = (out_w.max(1) as usize, out_h.max(1) as usize);
-        // Sums per output pixel and channel, and how many samples fell in.
+        let (ow, oh) = (out_w.max(1), out_h.max(1));
+        // Sums per output pixel and channel (8 bytes each), and how many
+        // samples fell in: the largest buffers here, sized by the output.
+        budget::bytes_for(
+            format!("the sums of a {ow}x{oh} resampled image"),
+            &[ow.into(), oh.into(), 4],
+            8,
+        )
+        .map_err(|e| SlideError::budget(&self.path, e))?;
+        let (ow, oh) = (ow as usize, oh as usize);
+        // Saturating: only a level of more than 2^56 pixels could reach the
+        // limits, and it must not panic on the way.
         let mut acc = vec![0u64; ow * oh * 4];
-        let mut count = vec![0u32; ow * oh];
-        let map_x: Vec<usize> = (0..lw.min(u64::from(u32::MAX)))
-            .map(|x| ((x as u128 * ow as u128) / lw as u128) as usize)
-            .collect();
+        let mut count = vec![0u64; ow * oh];
+        let batch = self.tiles_per_batch(level)? as u64;
         for row in 0..rows {
-            let band: Vec<_> = (0..cols)
-                .into_par_iter()
-                .map(|col| self.read_tile(level, col, row).map(|t| (col, t)))
-                .collect::<Result<_>>()?;
-            for (col, tile) in band {
-                let Some(t) = tile else { continue };
-                let bx = col * u64::from(tw);
-                for ty in 0..t.height as u64 {
-                    let ly = row * u64::from(th) + ty;
-                    let oy = ((ly as u128 * oh as u128) / lh as u128) as usize;
-                    let src =
-                        &t.data[(ty as usize * t.width as usize) * 4..][..t.width as usize * 4];
-                    for (tx, px) in src.chunks_exact(4).enumerate() {
-                        let ox = map_x[(bx + tx as u64) as usize];
-                        let o = oy * ow + ox;
-                        for c in 0..4 {
-                            acc[o * 4 + c] += u64::from(px[c]);
+            let mut first = 0;
+            while first < cols {
+                let end = first.saturating_add(batch).min(cols);
+                let tiles: Vec<_> = (first..end)
+                    .into_par_iter()
+                    .map(|col| self.read_tile(level, col, row).map(|t| (col, t)))
+                    .collect::<Result<_>>()?;
+                first = end;
+                for (col, tile) in tiles {
+                    let Some(t) = tile else { continue };
+                    let bx = u128::from(col) * u128::from(tw);
+                    // Output column of each of this tile's columns.
+                    let map_x: Vec<usize> = (0..u128::from(t.width))
+                        .map(|tx| ((bx + tx) * ow as u128 / lw) as usize)
+                        .collect();
+                    for ty in 0..t.height as usize {
+                        let ly = u128::from(row) * u128::from(th) + ty as u128;
+                        let oy = (ly * oh as u128 / lh) as usize;
+                        let src = &t.data[(ty * t.width as usize) * 4..][..t.width as usize * 4];
+                        for (px, &ox) in src.chunks_exact(4).zip(&map_x) {
+                            let o = oy * ow + ox;
+                            for c in 0..4 {
+                                acc[o * 4 + c] = acc[o * 4 + c].saturating_add(u64::from(px[c]));
+                            }
+                            count[o] = count[o].saturating_add(1);
                         }
-                        count[o] += 1;
                     }
                 }
             }
         }
         let mut out = RgbaImage::transparent(ow as u32, oh as u32);
         for (i, &n) in count.iter().enumerate() {
-            if n > 0 {
-                for c in 0..4 {
-                    out.data[i * 4 + c] =
-                        ((acc[i * 4 + c] + u64::from(n) / 2) / u64::from(n)) as u8;
+            for c in 0..4 {
+                if let Some(mean) = acc[i * 4 + c].saturating_add(n / 2).checked_div(n) {
+                    out.data[i * 4 + c] = mean as u8;
                 }
             }
         }

@@ -103,7 +103,8 @@ impl ReadAt for FileSource {
 }
 
 /// Reads `len` bytes at `offset` after checking the range lies inside the
-/// source, so a corrupt offset or length can never drive a huge allocation.
+/// source and the memory budget, so a corrupt offset or length can never
+/// drive a huge allocation.
 pub fn read_range(src: &dyn ReadAt, offset: u64, len: u64, path: &Path) -> Result<Vec<u8>> {
     let end = offset.checked_add(len);
     if end.is_none_or(|e| e > src.len()) {
@@ -116,11 +117,8 @@ pub fn read_range(src: &dyn ReadAt, offset: u64, len: u64, path: &Path) -> Resul
             ),
         });
     }
-    let len = usize::try_from(len).map_err(|_| SlideError::Malformed {
-        path: path.to_path_buf(),
-        format: "slide",
-        reason: format!("block of {len} bytes is too large for this machine"),
-    })?;
+    let len = exahealth_base::budget::check(format!("a block of {len} bytes"), len)
+        .map_err(|e| SlideError::budget(path, e))?;
     let mut buf = vec![0u8; len];
     src.read_exact_at(offset, &mut buf)
         .map_err(|source| SlideError::Io {

@@ -8,10 +8,11 @@
 
 use crate::error::{Result, SlideError};
 use crate::tiff::tags;
+use exahealth_base::durable::DurableFile;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,8 +70,8 @@ pub fn pyramid_levels(width: u64, height: u64, tile: u32) -> Vec<(u64, u64)> {
     v
 }
 
-/// Writes a pyramidal TIFF to `path` (atomically: temporary file, fsync,
-/// rename). `tile(level, col, row)` returns the RGB pixels of one tile.
+/// Writes a pyramidal TIFF to `path` durably (the workspace's one helper:
+/// temporary file, fsync, rename, fsync of the folder). `tile(level, col, row)` returns the RGB pixels of one tile.
 pub fn write_pyramid<F>(
     path: &Path,
     width: u64,
@@ -105,9 +106,9 @@ where
     let raw_bytes = total_tiles * u64::from(ts) * u64::from(ts) * 3;
     let big = options.bigtiff.unwrap_or(raw_bytes > 0xF000_0000);
 
-    let tmp = tmp_path(path);
     let result = (|| -> std::io::Result<WriteReport> {
-        let file = std::fs::File::create(&tmp)?;
+        // Dropped on any error below, which removes the temporary.
+        let file = DurableFile::create(path)?;
         let mut w = TiffOut {
             out: BufWriter::with_capacity(1 << 20, file),
             pos: 0,
@@ -178,9 +179,8 @@ where
             link = w.next_link_of_last_ifd;
         }
         let bytes = w.pos;
-        let mut file = w.out.into_inner().map_err(|e| e.into_error())?;
-        file.flush()?;
-        file.sync_all()?;
+        let file = w.out.into_inner().map_err(|e| e.into_error())?;
+        file.commit()?;
         Ok(WriteReport {
             levels: levels.clone(),
             tiles: total_tiles,
@@ -188,20 +188,8 @@ where
             bytes,
         })
     })();
-    let report = result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        err(e.to_string())
-    })?;
-    std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))?;
+    let report = result.map_err(|e| err(e.to_string()))?;
     Ok(report)
-}
-
-fn tmp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
 fn encode_tile(rgb: &[u8], ts: u32, c: TileCompression) -> std::io::Result<Vec<u8>> {
@@ -237,7 +225,7 @@ fn encode_tile(rgb: &[u8], ts: u32, c: TileCompression) -> std::io::Result<Vec<u
 }
 
 struct TiffOut {
-    out: BufWriter<std::fs::File>,
+    out: BufWriter<DurableFile>,
     pos: u64,
     big: bool,
     /// Where the last directory's next-directory link was written.

@@ -40,6 +40,13 @@ struct Cli {
     /// Log more (-v: debug, -vv: trace). Logs go to stderr; RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+    /// The most memory any single decode may allocate (a tile, a frame, a
+    /// volume, a thumbnail): 512M, 2G, 1.5GiB or bytes. A file whose header
+    /// asks for more is refused with an error instead of exhausting memory.
+    /// Default: 4G, or half the address-space limit (`ulimit -v`) or half
+    /// the machine's memory where smaller. Also EXAHEALTH_MEMORY_BUDGET.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_budget)]
+    memory_budget: Option<u64>,
     #[command(subcommand)]
     command: Command,
 }
@@ -86,6 +93,9 @@ fn main() -> std::process::ExitCode {
     restore_default_sigpipe();
     let cli = Cli::parse();
     init_logging(cli.verbose);
+    if let Some(bytes) = cli.memory_budget {
+        exahealth_base::budget::set_limit(bytes);
+    }
     match dispatch(cli.command) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -131,6 +141,10 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Dataset(c) => dataset::run(c),
         Command::Annotations(c) => annotations::run(c),
     }
+}
+
+fn parse_budget(text: &str) -> Result<u64, String> {
+    exahealth_base::budget::parse_size(text)
 }
 
 fn init_logging(verbose: u8) {

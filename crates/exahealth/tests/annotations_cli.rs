@@ -12,15 +12,10 @@ fn exe() -> Command {
 }
 
 fn testdata(name: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/testdata/annotations")
-        .join(name);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("skipping: {} is absent", p.display());
-        None
-    }
+    exahealth_base::testdata::shared_file(
+        env!("CARGO_MANIFEST_DIR"),
+        &format!("annotations/{name}"),
+    )
 }
 
 fn run_ok(cmd: &mut Command) -> String {

@@ -5,13 +5,8 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn testdata() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata");
-    if p.join("dicom").is_dir() {
-        Some(p)
-    } else {
-        eprintln!("SKIP image_cli: no test data at {}", p.display());
-        None
-    }
+    let dicom = exahealth_base::testdata::shared_file(env!("CARGO_MANIFEST_DIR"), "dicom")?;
+    dicom.parent().map(PathBuf::from)
 }
 
 fn exahealth(args: &[&std::ffi::OsStr]) -> Output {

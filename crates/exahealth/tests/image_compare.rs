@@ -4,7 +4,7 @@
 //! exact pixel equality for lossless syntaxes, |diff| <= 2 for lossy ones,
 //! equal spacing, rescale, window and NIfTI affines.
 //!
-//! Skips (passes, with a note on stderr) when `../shared/testdata` is absent,
+//! Skips (passes, with a note on stderr; fails under CI=true) when `../shared/testdata` is absent,
 //! when `python3` is absent, or when the Python modules it needs
 //! (`pip install -r bench/requirements.txt`) cannot be imported.
 //! `EXAHEALTH_PYTHON` picks another interpreter than `python3`.
@@ -22,9 +22,13 @@ fn exahealth_matches_pydicom_and_nibabel() {
         .join("..")
         .join("..");
     let root = root.canonicalize().unwrap_or(root);
-    let testdata = root.join("..").join("shared").join("testdata");
-    if !testdata.join("dicom").is_dir() || !testdata.join("nifti").is_dir() {
-        return skip(&format!("no test data at {}", testdata.display()));
+    let Some(testdata) = exahealth_base::testdata::shared_dir(env!("CARGO_MANIFEST_DIR")) else {
+        return;
+    };
+    for sub in ["dicom", "nifti"] {
+        if exahealth_base::testdata::shared_file(env!("CARGO_MANIFEST_DIR"), sub).is_none() {
+            return;
+        }
     }
     let script = root.join("bench").join("compare_images.py");
     let python = std::env::var("EXAHEALTH_PYTHON").unwrap_or_else(|_| "python3".to_string());

@@ -6,10 +6,10 @@
 //! Skips, with the reason on stderr, when the model or Python with
 //! numpy, pillow and onnxruntime is missing.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-const MODEL: &str = "../../../shared/testdata/models/ch_ppocr_mobile_v2.0_cls_infer.onnx";
+const MODEL: &str = "models/ch_ppocr_mobile_v2.0_cls_infer.onnx";
 
 /// A 48x192 RGB image: dark "text" strokes on white, heavier at the top
 /// left, so the picture has an up and a down; `flip` turns it 180 degrees.
@@ -47,11 +47,10 @@ print(json.dumps(out))
 
 #[test]
 fn onnx_classifier_matches_onnxruntime() {
-    let model = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(MODEL);
-    if !model.is_file() {
-        eprintln!("SKIP predict_onnx_cli: no model at {}", model.display());
+    let Some(model) = exahealth_base::testdata::shared_file(env!("CARGO_MANIFEST_DIR"), MODEL)
+    else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let up = dir.path().join("up.png");
     let down = dir.path().join("down.png");

@@ -95,12 +95,11 @@ fn labels_table_shape_and_rollup() {
 
 #[test]
 fn sket_example_files() {
-    let sket =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/reports/sket");
-    if !sket.is_dir() {
-        eprintln!("skipped: {} is absent", sket.display());
+    let Some(sket) =
+        exahealth_base::testdata::shared_file(env!("CARGO_MANIFEST_DIR"), "reports/sket")
+    else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     for (file, want) in [
         (

@@ -8,26 +8,14 @@ use exahealth_codec::JlsSamples;
 /// `shared/testdata` beside the repository, or `None` (with a note on stderr)
 /// when this checkout has no test data, in which case the caller skips.
 pub fn testdata_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/testdata"
-    ));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: test data directory {} not found", dir.display());
-        None
-    }
+    exahealth_base::testdata::shared_dir(env!("CARGO_MANIFEST_DIR"))
 }
 
 pub fn read_testdata(rel: &str) -> Option<Vec<u8>> {
     let path = testdata_dir()?.join(rel);
     match std::fs::read(&path) {
         Ok(bytes) => Some(bytes),
-        Err(e) => {
-            eprintln!("skipping: cannot read {}: {e}", path.display());
-            None
-        }
+        Err(e) => exahealth_base::testdata::absent(&format!("{} ({e})", path.display())).and(None),
     }
 }
 

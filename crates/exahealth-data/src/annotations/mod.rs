@@ -136,10 +136,12 @@ pub fn read(path: &Path) -> Result<AnnotationSet, AnnotationError> {
 /// extensions by content.
 pub fn read_with_format(path: &Path) -> Result<(AnnotationSet, Format), AnnotationError> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|error| AnnotationError::Io {
-        path: path.to_owned(),
-        error,
-    })?;
+    // Annotation files of whole-slide cell detections reach hundreds of MB.
+    let bytes =
+        exahealth_base::budget::read_file(path, 2 << 30).map_err(|error| AnnotationError::Io {
+            path: path.to_owned(),
+            error,
+        })?;
     let format = match Format::for_output(path) {
         Some(Format::GeoJson) => Format::GeoJson,
         _ => detect_format(&bytes, &file)?,
@@ -179,9 +181,9 @@ pub fn convert(
     Ok((set, from, to))
 }
 
-/// Writes `bytes` to `path` atomically (temporary file, fsync, rename).
+/// Writes `bytes` to `path` durably (the workspace's one helper).
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), AnnotationError> {
-    crate::atomic::write_renamed(path, bytes, true).map_err(|error| AnnotationError::Io {
+    exahealth_base::durable::write(path, bytes).map_err(|error| AnnotationError::Io {
         path: path.to_owned(),
         error,
     })

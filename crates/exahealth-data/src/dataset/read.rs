@@ -8,9 +8,17 @@ use std::path::{Path, PathBuf};
 /// Reads and validates a dataset file; relative locations resolve against
 /// its folder.
 pub fn read_dataset(path: &Path) -> Result<Dataset, DatasetError> {
-    let text = std::fs::read_to_string(path).map_err(|source| DatasetError::Io {
+    let io = |source| DatasetError::Io {
         path: path.to_path_buf(),
         source,
+    };
+    // A dataset of a million samples is about 100 MB of YAML.
+    let bytes = exahealth_base::budget::read_file(path, 1 << 30).map_err(io)?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "not UTF-8 text",
+        ))
     })?;
     let mut d = parse_dataset(&text, path)?;
     d.base_dir = path

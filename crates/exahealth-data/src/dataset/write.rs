@@ -2,7 +2,6 @@
 
 use super::model::{Dataset, DatasetError, Label};
 use serde_norway::{Mapping, Value};
-use std::io::Write;
 use std::path::Path;
 
 fn s(v: &str) -> Value {
@@ -89,7 +88,7 @@ pub fn dataset_to_yaml(d: &Dataset) -> Result<String, DatasetError> {
     ))
 }
 
-/// Writes the dataset atomically (temporary file, fsync, rename). Relative
+/// Writes the dataset durably (the workspace's one helper). Relative
 /// locations are rewritten if the file goes to another folder than the
 /// one they were relative to.
 pub fn write_dataset(d: &Dataset, path: &Path) -> Result<(), DatasetError> {
@@ -122,19 +121,5 @@ pub fn write_dataset(d: &Dataset, path: &Path) -> Result<(), DatasetError> {
         }
     }
     let text = dataset_to_yaml(&out)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io(e)
-    })
+    exahealth_base::durable::write(path, text.as_bytes()).map_err(io)
 }

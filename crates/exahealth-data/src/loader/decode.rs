@@ -3,7 +3,7 @@
 
 use super::LoaderError;
 use ndarray::{Array2, Array3};
-use std::io::{BufReader, Read};
+
 use std::path::Path;
 
 /// Files larger than this are refused before reading (a JPEG of a 32k x 32k
@@ -31,16 +31,7 @@ pub(crate) fn read_image(path: &Path) -> Result<Decoded, LoaderError> {
         path: path.to_path_buf(),
         source,
     };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let len = file.metadata().map_err(io)?.len();
-    if len > MAX_FILE_BYTES {
-        return Err(decode_err(
-            path,
-            format!("file of {len} bytes exceeds the {MAX_FILE_BYTES}-byte limit"),
-        ));
-    }
-    let mut bytes = Vec::with_capacity(len as usize);
-    BufReader::new(file).read_to_end(&mut bytes).map_err(io)?;
+    let bytes = exahealth_base::budget::read_file(path, MAX_FILE_BYTES).map_err(io)?;
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         decode_png(path, &bytes)
     } else if bytes.starts_with(&[0xFF, 0xD8]) {

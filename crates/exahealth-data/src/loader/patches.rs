@@ -41,15 +41,9 @@ pub fn read_patches_csv(path: &Path) -> Result<Vec<PatchRecord>, LoaderError> {
         path: path.to_path_buf(),
         source,
     };
-    let len = std::fs::metadata(path).map_err(io)?.len();
-    if len > MAX_FILE_BYTES {
-        return Err(csv_err(
-            path,
-            1,
-            format!("file of {len} bytes is too large"),
-        ));
-    }
-    let text = std::fs::read_to_string(path).map_err(io)?;
+    let bytes = exahealth_base::budget::read_file(path, MAX_FILE_BYTES).map_err(io)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| csv_err(path, 1, "the file is not UTF-8 text".into()))?;
     parse_patches_csv(path, &text)
 }
 

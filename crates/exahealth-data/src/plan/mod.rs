@@ -32,7 +32,7 @@ mod store;
 
 pub use compute::{plan_slide, Planned};
 pub use error::PlanError;
-pub use extract::{patch_file_name, write_patches, PatchFormat, WriteReport};
+pub use extract::{patch_file_name, write_patches, PatchFormat, WriteReport, PATCH_STAMP_FILE};
 pub use identity::{file_identity, SlideIdentity};
 pub use qc::{write_qc, MASK_FILE, OVERLAY_FILE, TISSUE_GEOJSON};
 pub use store::{PATCHES_FILE, PATCHES_HEADER, PLAN_FILE};

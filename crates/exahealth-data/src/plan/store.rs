@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use super::{Patch, Plan, PlanError, PlanParams, SlideIdentity, PLAN_VERSION};
+use exahealth_base::durable::Durability;
 
 pub const PLAN_FILE: &str = "plan.json";
 pub const PATCHES_FILE: &str = "patches.csv";
@@ -126,14 +127,7 @@ impl Plan {
 }
 
 fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, PlanError> {
-    let len = std::fs::metadata(path).map_err(PlanError::io(path))?.len();
-    if len > limit {
-        return Err(PlanError::Inconsistent {
-            path: path.to_path_buf(),
-            message: format!("{len} bytes is more than the {limit}-byte limit"),
-        });
-    }
-    std::fs::read(path).map_err(PlanError::io(path))
+    exahealth_base::budget::read_file(path, limit).map_err(PlanError::io(path))
 }
 
 fn read_patches(path: &Path) -> Result<Vec<Patch>, PlanError> {
@@ -202,15 +196,14 @@ fn read_patches(path: &Path) -> Result<Vec<Patch>, PlanError> {
     Ok(out)
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file beside it, fsync,
-/// rename, then fsync of the folder (best effort).
+/// Writes `bytes` to `path` durably (the workspace's one helper).
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PlanError> {
-    write_renamed(path, bytes, true)
+    write_renamed(path, bytes, Durability::Fsync)
 }
 
-/// [`crate::atomic::write_renamed`] with the plan's error type.
-pub(crate) fn write_renamed(path: &Path, bytes: &[u8], durable: bool) -> Result<(), PlanError> {
-    crate::atomic::write_renamed(path, bytes, durable).map_err(|error| PlanError::Io {
+/// [`exahealth_base::durable::write_with`] with the plan's error type.
+pub(crate) fn write_renamed(path: &Path, bytes: &[u8], sync: Durability) -> Result<(), PlanError> {
+    exahealth_base::durable::write_with(path, bytes, sync).map_err(|error| PlanError::Io {
         path: path.to_path_buf(),
         error,
     })

@@ -28,6 +28,18 @@ macro_rules! chunks_to {
     }};
 }
 
+/// Makes room for `more` elements, doubling as `Vec` does but never past
+/// `cap` (the budget-checked final size): a buffer filled frame by frame
+/// ends at its size instead of up to twice that, and never holds more than
+/// the frames decoded so far justify.
+pub(crate) fn grow_within<T>(v: &mut Vec<T>, more: usize, cap: usize) {
+    let need = v.len().saturating_add(more);
+    if need > v.capacity() {
+        let target = v.capacity().saturating_mul(2).clamp(need, cap.max(need));
+        v.reserve_exact(target - v.len());
+    }
+}
+
 /// Decodes `bytes` (a whole number of samples) into a 1-D array of `dtype`.
 pub fn decode_samples(
     bytes: &[u8],

@@ -23,9 +23,11 @@ use dicom_object::file::ReadPreamble;
 use dicom_object::{FileMetaTableBuilder, InMemDicomObject, OpenFileOptions};
 use dicom_pixeldata::PixelDecoder;
 use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
+use exahealth_base::budget;
+use exahealth_codec::{CodecError, JlsSamples};
 use ndarray::{ArrayD, IxDyn};
 
-use super::bytes::{decode_samples, reshape, Endian};
+use super::bytes::{decode_samples, grow_within, reshape, Endian};
 use super::dicom_check;
 use crate::{ColorType, DataType, Image, ImageData, ImageError};
 
@@ -44,8 +46,6 @@ const JPEG: [&str; 4] = [
 const DEFLATE: &str = "1.2.840.10008.1.2.1.99";
 const RLE: &str = "1.2.840.10008.1.2.5";
 const JPEG_LS: [&str; 2] = ["1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81"];
-/// Frames larger than this (bytes, all frames together) are refused.
-const MAX_PIXEL_BYTES: u64 = 4 << 30;
 
 fn bad(why: impl Into<String>) -> ImageError {
     ImageError::Malformed {
@@ -57,35 +57,42 @@ fn bad(why: impl Into<String>) -> ImageError {
 /// True when `head` plausibly starts a DICOM data set with no preamble and
 /// no file-meta group (group 0x0008 first, implicit or explicit VR LE).
 pub fn looks_like_raw_dataset(head: &[u8]) -> bool {
-    if head.len() < 8 {
+    let [g0, g1, e0, e1, v0, v1, l0, l1, ..] = *head else {
         return false;
-    }
-    let group = u16::from_le_bytes([head[0], head[1]]);
-    let elem = u16::from_le_bytes([head[2], head[3]]);
+    };
+    let group = u16::from_le_bytes([g0, g1]);
+    let elem = u16::from_le_bytes([e0, e1]);
     if group != 0x0008 || elem > 0x0100 {
         return false;
     }
-    let vr_like = head[4].is_ascii_uppercase() && head[5].is_ascii_uppercase();
-    let implicit_len = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
+    let vr_like = v0.is_ascii_uppercase() && v1.is_ascii_uppercase();
+    let implicit_len = u32::from_le_bytes([v0, v1, l0, l1]);
     vr_like || implicit_len < 1024
+}
+
+/// Whether a raw data set (see [`looks_like_raw_dataset`]) starts with an
+/// explicit VR.
+fn explicit_vr(head: &[u8]) -> bool {
+    head.get(4..6)
+        .is_some_and(|vr| vr.iter().all(u8::is_ascii_uppercase))
 }
 
 /// Parses the object, whatever its framing (preamble, bare `DICM`, or raw data set).
 pub fn open_bytes(bytes: &[u8]) -> Result<Obj, ImageError> {
     let opts = || OpenFileOptions::new().read_preamble(ReadPreamble::Never);
     let parse_err = |e: dicom_object::ReadError| bad(e.to_string());
-    if bytes.len() >= 132 && &bytes[128..132] == b"DICM" {
-        check_structure(&bytes[132..])?;
-        return opts().from_reader(&bytes[128..]).map_err(parse_err);
+    if let (Some(b"DICM"), Some(after)) = (bytes.get(128..132), bytes.get(132..)) {
+        check_structure(after)?;
+        return opts().from_reader(after_preamble(bytes)).map_err(parse_err);
     }
-    if bytes.starts_with(b"DICM") {
-        check_structure(&bytes[4..])?;
+    if let Some(after) = bytes.strip_prefix(b"DICM") {
+        check_structure(after)?;
         return opts().from_reader(bytes).map_err(parse_err);
     }
     if !looks_like_raw_dataset(bytes) {
         return Err(bad("no DICM magic and no recognisable data set"));
     }
-    let ts_uid = if bytes[4].is_ascii_uppercase() && bytes[5].is_ascii_uppercase() {
+    let ts_uid = if explicit_vr(bytes) {
         EXPLICIT_LE
     } else {
         IMPLICIT_LE
@@ -133,21 +140,30 @@ pub fn open_bytes(bytes: &[u8]) -> Result<Obj, ImageError> {
     .map_err(|e| bad(e.to_string()))
 }
 
+/// The bytes from the `DICM` magic on (the 128-byte preamble dropped).
+fn after_preamble(bytes: &[u8]) -> &[u8] {
+    bytes.get(128..).unwrap_or_default()
+}
+
 /// Validates the meta group and data set lengths (after `DICM`) before
 /// dicom-rs sees them; see [`dicom_check`].
 fn check_structure(after_magic: &[u8]) -> Result<(), ImageError> {
     let (meta_len, ts) = dicom_check::check_meta(after_magic).map_err(bad)?;
-    let data = &after_magic[meta_len..];
+    let data = after_magic
+        .get(meta_len..)
+        .ok_or_else(|| bad("file-meta group runs past the end of the file"))?;
     if ts == DEFLATE {
+        // dicom-rs inflates the whole data set itself; a stream that would
+        // inflate past the budget is refused here rather than cut short,
+        // which could leave a prefix that passes the check below.
+        let limit = budget::limit().min(super::MAX_FILE_BYTES);
         let mut inflated = Vec::new();
         std::io::Read::read_to_end(
-            &mut std::io::Read::take(
-                flate2::read::DeflateDecoder::new(data),
-                super::MAX_FILE_BYTES,
-            ),
+            &mut std::io::Read::take(flate2::read::DeflateDecoder::new(data), limit + 1),
             &mut inflated,
         )
         .map_err(|e| bad(format!("deflated data set: {e}")))?;
+        budget::check("the inflated data set", inflated.len() as u64)?;
         return dicom_check::check_dataset(
             &inflated,
             dicom_check::Syntax {
@@ -316,11 +332,20 @@ pub fn image_of(obj: &Obj) -> Result<Image, ImageError> {
         ));
     }
     let p = Props::of(obj)?;
-    (p.samples_per_frame() as u64)
-        .checked_mul(p.frames as u64)
-        .and_then(|n| n.checked_mul(p.dtype().size() as u64))
-        .filter(|&n| n <= MAX_PIXEL_BYTES)
-        .ok_or_else(|| bad("pixel data size exceeds the 4 GiB limit"))?;
+    // Every later buffer size is a product of these fields; once this
+    // product is within the budget none of them can overflow.
+    budget::bytes_for(
+        format!(
+            "{} frame(s) of {}x{}x{} {} pixels",
+            p.frames,
+            p.rows,
+            p.cols,
+            p.spp,
+            p.dtype().name()
+        ),
+        &[p.rows, p.cols, p.spp, p.frames].map(|d| d as u64),
+        p.dtype().size() as u64,
+    )?;
     let ts = obj
         .meta()
         .transfer_syntax()
@@ -391,7 +416,7 @@ fn samples(obj: &Obj, p: &Props, ts: &str) -> Result<(ImageData, String), ImageE
                 decode_samples(bytes, p.dtype(), endian)?
             };
             let data = if p.planar && p.spp > 1 {
-                planar_to_interleaved(data, p)
+                planar_to_interleaved(data, p)?
             } else {
                 data
             };
@@ -405,10 +430,16 @@ fn samples(obj: &Obj, p: &Props, ts: &str) -> Result<(ImageData, String), ImageE
             if ts == RLE && p.bits_allocated >= 8 {
                 let frames = split_frames(seq.fragments(), seq.offset_table(), p.frames)?;
                 let bpp = p.dtype().size();
+                let total = budget::bytes_for(
+                    format!("{} decoded RLE frame(s)", frames.len()),
+                    &[n as u64, bpp as u64],
+                    1,
+                )?;
                 let mut all = Vec::new();
                 for (i, f) in frames.iter().enumerate() {
                     let px = super::rle::decode_frame(f, p.rows, p.cols, p.spp, bpp)
                         .map_err(|e| bad(format!("frame {i}: {e}")))?;
+                    grow_within(&mut all, px.len(), total);
                     all.extend_from_slice(&px);
                 }
                 let data = decode_samples(&all, p.dtype(), Endian::Little)?;
@@ -469,15 +500,14 @@ fn samples(obj: &Obj, p: &Props, ts: &str) -> Result<(ImageData, String), ImageE
 /// which jpeg-decoder would otherwise guess to be YCbCr.
 fn jpeg_says_ycbcr(data: &[u8]) -> bool {
     let mut i = 2;
-    while i + 4 <= data.len() {
-        if data[i] != 0xFF {
+    while let Some(&[ff, marker, hi, lo]) = data.get(i..i + 4) {
+        if ff != 0xFF {
             return false;
         }
-        let marker = data[i + 1];
         if marker == 0xDA || marker == 0xD9 {
             return false;
         }
-        let len = u16::from_be_bytes([data[i + 2], data[i + 3]]) as usize;
+        let len = u16::from_be_bytes([hi, lo]) as usize;
         let body = data.get(i + 4..i + 2 + len).unwrap_or(&[]);
         if marker == 0xE0 && body.starts_with(b"JFIF\0") {
             return true;
@@ -497,11 +527,31 @@ fn decode_jpeg_rgb_frames(frames: &[Vec<u8>], p: &Props) -> Result<ImageData, Im
         ));
     }
     let per = p.samples_per_frame();
-    let mut all = Vec::with_capacity(per.saturating_mul(frames.len()).min(1 << 30));
+    let total = budget::bytes_for(
+        format!("{} decoded JPEG frame(s)", frames.len()),
+        &[per as u64, frames.len() as u64],
+        1,
+    )?;
+    let mut all = Vec::new();
     for (i, f) in frames.iter().enumerate() {
-        let mut d = jpeg_decoder::Decoder::new(&f[..]);
+        let mut d = jpeg_decoder::Decoder::new(f.as_slice());
         d.set_color_transform(jpeg_decoder::ColorTransform::RGB);
         d.set_max_decoding_buffer_size(per.saturating_mul(4));
+        d.read_info()
+            .map_err(|e| bad(format!("JPEG frame {i}: {e}")))?;
+        // The decoder sizes its buffers from the JPEG header: compare that
+        // with the declared frame before it allocates them.
+        if let Some(info) = d.info() {
+            if usize::from(info.width) != p.cols
+                || usize::from(info.height) != p.rows
+                || info.pixel_format != jpeg_decoder::PixelFormat::RGB24
+            {
+                return Err(bad(format!(
+                    "JPEG frame {i} is {}x{} {:?}, the header says {}x{} RGB",
+                    info.width, info.height, info.pixel_format, p.cols, p.rows
+                )));
+            }
+        }
         let px = d
             .decode()
             .map_err(|e| bad(format!("JPEG frame {i}: {e}")))?;
@@ -511,6 +561,7 @@ fn decode_jpeg_rgb_frames(frames: &[Vec<u8>], p: &Props) -> Result<ImageData, Im
                 px.len()
             )));
         }
+        grow_within(&mut all, per, total);
         all.extend_from_slice(&px);
     }
     let n = all.len();
@@ -521,6 +572,11 @@ fn decode_jpeg_rgb_frames(frames: &[Vec<u8>], p: &Props) -> Result<ImageData, Im
 
 fn decode_jpeg12_frames(frames: &[Vec<u8>], p: &Props) -> Result<ImageData, ImageError> {
     let per = p.samples_per_frame();
+    let total = budget::bytes_for(
+        format!("{} decoded 12-bit JPEG frame(s)", frames.len()),
+        &[per as u64, frames.len() as u64],
+        2,
+    )? / 2;
     let mut all: Vec<u16> = Vec::new();
     for (i, f) in frames.iter().enumerate() {
         let img = super::jpeg12::decode(f, per).map_err(|e| bad(format!("JPEG frame {i}: {e}")))?;
@@ -534,14 +590,39 @@ fn decode_jpeg12_frames(frames: &[Vec<u8>], p: &Props) -> Result<ImageData, Imag
                 img.width, img.height, img.components, p.cols, p.rows, p.spp
             )));
         }
+        grow_within(&mut all, img.samples.len(), total);
         all.extend_from_slice(&img.samples);
     }
-    let n = all.len();
-    let data =
-        ImageData::U16(ArrayD::from_shape_vec(IxDyn(&[n]), all).map_err(|e| bad(e.to_string()))?);
-    Ok(match p.dtype() {
-        DataType::I16 => ImageData::I16(data.to_f64().mapv(|v| (v as u16) as i16)),
-        _ => data,
+    stored_u16_as(all, p.dtype(), "12-bit JPEG")
+}
+
+/// Stored bit patterns, reinterpreted in the declared type (signed data is
+/// coded as its two's complement bit pattern in BitsStored bits), converted
+/// sample by sample rather than through a widened copy of the whole image.
+fn stored_u16_as(all: Vec<u16>, dtype: DataType, codec: &str) -> Result<ImageData, ImageError> {
+    let shape = IxDyn(&[all.len()]);
+    let mk = |e: ndarray::ShapeError| bad(e.to_string());
+    Ok(match dtype {
+        DataType::U16 => ImageData::U16(ArrayD::from_shape_vec(shape, all).map_err(mk)?),
+        DataType::I16 => ImageData::I16(
+            ArrayD::from_shape_vec(shape, all.into_iter().map(|v| v as i16).collect())
+                .map_err(mk)?,
+        ),
+        // More than 8 coded bits in an 8-bit sample: saturate.
+        DataType::U8 => ImageData::U8(
+            ArrayD::from_shape_vec(shape, all.into_iter().map(|v| v.min(255) as u8).collect())
+                .map_err(mk)?,
+        ),
+        DataType::I8 => ImageData::I8(
+            ArrayD::from_shape_vec(shape, all.into_iter().map(|v| v as u8 as i8).collect())
+                .map_err(mk)?,
+        ),
+        other => {
+            return Err(ImageError::Unsupported(format!(
+                "{codec} into {}",
+                other.name()
+            )))
+        }
     })
 }
 
@@ -576,21 +657,25 @@ pub fn split_frames(
             starts.push(pos);
             pos += 8 + f.len() as u64;
         }
+        // `starts` ascends, so binary search finds each entry's fragments:
+        // n log n, where scanning every fragment per entry was quadratic
+        // (10^12 steps for a 12 MB file of tiny fragments).
         let mut out = Vec::with_capacity(frames);
         for (i, &off) in bot.iter().enumerate() {
-            let end = bot.get(i + 1).map(|&e| e as u64).unwrap_or(u64::MAX);
-            let mut buf = Vec::new();
-            for (f, &s) in fragments.iter().zip(&starts) {
-                if s >= off as u64 && s < end {
-                    buf.extend_from_slice(f);
-                }
-            }
-            if buf.is_empty() {
-                return Err(bad(format!(
-                    "basic offset table entry {i} points to no fragment"
-                )));
-            }
-            out.push(buf);
+            let end = bot.get(i + 1).map_or(u64::MAX, |&e| u64::from(e));
+            let first = starts.partition_point(|&s| s < u64::from(off));
+            let last = starts.partition_point(|&s| s < end);
+            // A descending entry makes an empty range, so the ranges that
+            // pass are disjoint and copying them copies each byte once.
+            let parts = fragments
+                .get(first..last)
+                .filter(|parts| !parts.is_empty())
+                .ok_or_else(|| {
+                    bad(format!(
+                        "basic offset table entry {i} points to no fragment"
+                    ))
+                })?;
+            out.push(parts.concat());
         }
         return Ok(out);
     }
@@ -613,81 +698,85 @@ pub fn split_frames(
 
 fn decode_jpegls_frames(frames: &[Vec<u8>], p: &Props) -> Result<ImageData, ImageError> {
     let per = p.samples_per_frame();
-    let mut all8 = Vec::new();
-    let mut all16 = Vec::new();
+    let total = budget::bytes_for(
+        format!("{} decoded JPEG-LS frame(s)", frames.len()),
+        &[per as u64, frames.len() as u64],
+        2,
+    )? / 2;
+    let mut all: Vec<u16> = Vec::new();
     for (i, f) in frames.iter().enumerate() {
-        let img = exahealth_codec::decode_jpegls(f)
-            .map_err(|e| bad(format!("JPEG-LS frame {i}: {e}")))?;
-        if img.width as usize != p.cols
-            || img.height as usize != p.rows
-            || img.components as usize != p.spp
+        let codec_err = |e: CodecError| match e {
+            CodecError::Budget(b) => ImageError::Budget(b),
+            e => bad(format!("JPEG-LS frame {i}: {e}")),
+        };
+        // The codestream sizes the decoder's buffers from its own header:
+        // compare that with the declared frame before anything is allocated.
+        let h = exahealth_codec::read_jpegls_header(f).map_err(codec_err)?;
+        if h.width as usize != p.cols
+            || h.height as usize != p.rows
+            || h.components as usize != p.spp
         {
             return Err(bad(format!(
                 "JPEG-LS frame {i} is {}x{}x{}, the header says {}x{}x{}",
-                img.width, img.height, img.components, p.cols, p.rows, p.spp
+                h.width, h.height, h.components, p.cols, p.rows, p.spp
             )));
         }
+        let img = exahealth_codec::decode_jpegls(f).map_err(codec_err)?;
+        if img.samples.len() != per {
+            return Err(bad(format!(
+                "JPEG-LS frame {i} has {} samples, {per} expected",
+                img.samples.len()
+            )));
+        }
+        grow_within(&mut all, per, total);
         match img.samples {
-            exahealth_codec::JlsSamples::U8(v) if v.len() == per => all8.extend(v),
-            exahealth_codec::JlsSamples::U16(v) if v.len() == per => all16.extend(v),
-            _ => return Err(bad(format!("JPEG-LS frame {i} has the wrong sample count"))),
+            JlsSamples::U8(v) => all.extend(v.into_iter().map(u16::from)),
+            JlsSamples::U16(v) => all.extend(v),
         }
     }
-    let shape = IxDyn(&[per * frames.len()]);
-    let mk = |e: ndarray::ShapeError| bad(e.to_string());
-    let data = if !all8.is_empty() {
-        let v: Vec<u16> = all8.into_iter().map(u16::from).collect();
-        ImageData::U16(ArrayD::from_shape_vec(shape, v).map_err(mk)?)
-    } else {
-        ImageData::U16(ArrayD::from_shape_vec(shape, all16).map_err(mk)?)
-    };
-    // Stored bit patterns, reinterpreted in the declared type (signed data
-    // is coded as its two's complement bit pattern in BitsStored bits).
-    let f = data.to_f64();
-    Ok(match p.dtype() {
-        DataType::U8 | DataType::I8 | DataType::U16 => ImageData::from_f64(&f, p.dtype()),
-        DataType::I16 => ImageData::I16(f.mapv(|v| (v as u16) as i16)),
-        other => {
-            return Err(ImageError::Unsupported(format!(
-                "JPEG-LS into {}",
-                other.name()
-            )))
-        }
-    })
+    stored_u16_as(all, p.dtype(), "JPEG-LS")
 }
 
 fn unpack_bits(raw: &[u8], n: usize) -> Result<ImageData, ImageError> {
-    if raw.len() * 8 < n {
+    if raw.len().saturating_mul(8) < n {
         return Err(bad(format!(
             "1-bit PixelData holds {} bits, {n} needed",
-            raw.len() * 8
+            raw.len().saturating_mul(8)
         )));
     }
-    let v: Vec<u8> = (0..n).map(|i| (raw[i / 8] >> (i % 8)) & 1).collect();
+    let v: Vec<u8> = raw
+        .iter()
+        .flat_map(|&b| (0..8).map(move |k| (b >> k) & 1))
+        .take(n)
+        .collect();
     Ok(ImageData::U8(
         ArrayD::from_shape_vec(IxDyn(&[n]), v).map_err(|e| bad(e.to_string()))?,
     ))
 }
 
-fn planar_to_interleaved(data: ImageData, p: &Props) -> ImageData {
+fn planar_to_interleaved(data: ImageData, p: &Props) -> Result<ImageData, ImageError> {
     let (px, spp) = (p.rows * p.cols, p.spp);
+    let frame = px * spp;
+    if data.shape() != [frame * p.frames] {
+        return Err(bad(format!(
+            "planar PixelData holds {:?} samples, {} frames of {frame} expected",
+            data.shape(),
+            p.frames
+        )));
+    }
     macro_rules! go {
         ($v:ident, $a:expr) => {{
             let src = $a.into_raw_vec_and_offset().0;
-            let mut dst = src.clone();
-            for f in 0..p.frames {
-                let base = f * px * spp;
-                for c in 0..spp {
-                    for i in 0..px {
-                        dst[base + i * spp + c] = src[base + c * px + i];
-                    }
+            let mut dst = Vec::with_capacity(src.len());
+            for planes in src.chunks_exact(frame) {
+                for i in 0..px {
+                    dst.extend(planes.iter().skip(i).step_by(px).copied());
                 }
             }
-            let n = dst.len();
-            ImageData::$v(ArrayD::from_shape_vec(IxDyn(&[n]), dst).expect("same length"))
+            ImageData::$v(ndarray::Array1::from(dst).into_dyn())
         }};
     }
-    match data {
+    Ok(match data {
         ImageData::U8(a) => go!(U8, a),
         ImageData::I8(a) => go!(I8, a),
         ImageData::U16(a) => go!(U16, a),
@@ -696,7 +785,7 @@ fn planar_to_interleaved(data: ImageData, p: &Props) -> ImageData {
         ImageData::I32(a) => go!(I32, a),
         ImageData::F32(a) => go!(F32, a),
         ImageData::F64(a) => go!(F64, a),
-    }
+    })
 }
 
 /// Sign-extends signed samples whose BitsStored is below BitsAllocated
@@ -730,8 +819,7 @@ fn ybr_full_to_rgb(data: ImageData) -> ImageData {
                 px[1] = g.round().clamp(0.0, 255.0) as u8;
                 px[2] = b.round().clamp(0.0, 255.0) as u8;
             }
-            let n = v.len();
-            ImageData::U8(ArrayD::from_shape_vec(IxDyn(&[n]), v).expect("same length"))
+            ImageData::U8(ndarray::Array1::from(v).into_dyn())
         }
         d => d,
     }

@@ -196,7 +196,7 @@ pub fn check_meta(b: &[u8]) -> Result<(usize, String), String> {
     let mut ts = String::new();
     while pos + 8 <= end {
         let elem = w.u16(pos + 2)?;
-        let vr = &b[pos + 4..pos + 6];
+        let vr = b.get(pos + 4..pos + 6).ok_or("truncated element header")?;
         let (len, hdr) = if matches!(vr, b"OB" | b"OW" | b"UN" | b"SQ" | b"UT" | b"UC" | b"UR") {
             (w.u32(pos + 8)? as usize, 12)
         } else {

@@ -73,8 +73,8 @@ impl Bits<'_> {
     fn fill(&mut self) {
         while self.n <= 24 {
             let mut byte = 0u8;
-            if !self.marker && self.pos < self.data.len() {
-                byte = self.data[self.pos];
+            if let Some(&next) = self.data.get(self.pos).filter(|_| !self.marker) {
+                byte = next;
                 if byte == 0xFF {
                     match self.data.get(self.pos + 1) {
                         Some(0) => self.pos += 2,
@@ -132,14 +132,16 @@ impl Bits<'_> {
         self.acc = 0;
         self.n = 0;
         self.marker = false;
-        while self.pos + 1 < self.data.len() {
-            if self.data[self.pos] == 0xFF && (0xD0..=0xD7).contains(&self.data[self.pos + 1]) {
-                self.pos += 2;
-                return Ok(());
-            }
-            self.pos += 1;
-        }
-        Err("missing restart marker".into())
+        let found = self
+            .data
+            .get(self.pos..)
+            .and_then(|rest| {
+                rest.windows(2)
+                    .position(|w| w[0] == 0xFF && (0xD0..=0xD7).contains(&w[1]))
+            })
+            .ok_or("missing restart marker")?;
+        self.pos += found + 2;
+        Ok(())
     }
 }
 
@@ -191,48 +193,46 @@ pub fn decode(data: &[u8], max_samples: usize) -> Result<Jpeg12, String> {
             return Err("EOI before any scan".into());
         }
         let len = be16(data, i)?;
-        let seg = data.get(i + 2..i + len).ok_or("truncated marker segment")?;
         if len < 2 {
             return Err("bad segment length".into());
         }
+        let seg = data.get(i + 2..i + len).ok_or("truncated marker segment")?;
         match marker {
             0xDB => {
                 let mut p = 0;
-                while p < seg.len() {
-                    let (pq, tq) = (seg[p] >> 4, (seg[p] & 15) as usize);
+                while let Some(&pqtq) = seg.get(p) {
+                    let (pq, tq) = (pqtq >> 4, (pqtq & 15) as usize);
                     p += 1;
-                    if tq > 3 {
-                        return Err("quantisation table id > 3".into());
-                    }
-                    for k in 0..64 {
-                        qt[tq][ZIGZAG[k]] = if pq == 0 {
+                    let table = qt.get_mut(tq).ok_or("quantisation table id > 3")?;
+                    for (k, &z) in ZIGZAG.iter().enumerate() {
+                        let q = if pq == 0 {
                             *seg.get(p + k).ok_or("truncated DQT")? as u16
                         } else {
                             be16(seg, p + 2 * k)? as u16
                         };
+                        if let Some(slot) = table.get_mut(z) {
+                            *slot = q;
+                        }
                     }
                     p += if pq == 0 { 64 } else { 128 };
                 }
             }
             0xC4 => {
                 let mut p = 0;
-                while p < seg.len() {
-                    let (tc, th) = (seg[p] >> 4, (seg[p] & 15) as usize);
+                while let Some(&tcth) = seg.get(p) {
+                    let (tc, th) = (tcth >> 4, (tcth & 15) as usize);
                     let counts: [u8; 16] = seg
                         .get(p + 1..p + 17)
                         .and_then(|s| s.try_into().ok())
                         .ok_or("truncated DHT")?;
                     let n: usize = counts.iter().map(|&c| c as usize).sum();
                     let values = seg.get(p + 17..p + 17 + n).ok_or("truncated DHT")?.to_vec();
-                    if th > 3 {
-                        return Err("Huffman table id > 3".into());
-                    }
-                    let h = Huffman::new(&counts, values)?;
-                    if tc == 0 {
-                        dc[th] = h;
+                    let slot = if tc == 0 {
+                        dc.get_mut(th)
                     } else {
-                        ac[th] = h;
-                    }
+                        ac.get_mut(th)
+                    };
+                    *slot.ok_or("Huffman table id > 3")? = Huffman::new(&counts, values)?;
                     p += 17 + n;
                 }
             }
@@ -254,12 +254,14 @@ pub fn decode(data: &[u8], max_samples: usize) -> Result<Jpeg12, String> {
                     return Err("frame larger than the DICOM header allows".into());
                 }
                 for c in 0..nf {
-                    let b = seg.get(6 + 3 * c..9 + 3 * c).ok_or("truncated SOF")?;
+                    let Some(&[id, hv, tq]) = seg.get(6 + 3 * c..9 + 3 * c) else {
+                        return Err("truncated SOF".into());
+                    };
                     comps.push(Comp {
-                        id: b[0],
-                        h: b[1] >> 4,
-                        v: b[1] & 15,
-                        tq: (b[2] & 3) as usize,
+                        id,
+                        h: hv >> 4,
+                        v: hv & 15,
+                        tq: (tq & 3) as usize,
                     });
                 }
                 if nf > 1 && comps.iter().any(|c| c.h != 1 || c.v != 1) {
@@ -280,16 +282,18 @@ pub fn decode(data: &[u8], max_samples: usize) -> Result<Jpeg12, String> {
                 }
                 let mut tables = Vec::with_capacity(ns);
                 for k in 0..ns {
-                    let b = seg.get(1 + 2 * k..3 + 2 * k).ok_or("truncated SOS")?;
+                    let Some(&[id, tdta]) = seg.get(1 + 2 * k..3 + 2 * k) else {
+                        return Err("truncated SOS".into());
+                    };
                     let ci = comps
                         .iter()
-                        .position(|c| c.id == b[0])
+                        .position(|c| c.id == id)
                         .ok_or("unknown scan component")?;
-                    tables.push((ci, (b[1] >> 4) as usize & 3, (b[1] & 15) as usize & 3));
+                    tables.push((ci, (tdta >> 4) as usize & 3, (tdta & 15) as usize & 3));
                 }
-                let start = i + len;
+                let entropy_coded = data.get(i + len..).unwrap_or_default();
                 return scan(
-                    &data[start..],
+                    entropy_coded,
                     &comps,
                     &tables,
                     &qt,
@@ -349,8 +353,10 @@ fn scan(
                 if s > 16 {
                     return Err("bad DC size".into());
                 }
-                pred[ci] += extend(bits.receive(s), s);
-                coef[0] = pred[ci] * qt[comps[ci].tq][0] as i32;
+                // Saturating: corrupt data may sum DC differences past i32,
+                // which a conforming stream never does.
+                pred[ci] = pred[ci].saturating_add(extend(bits.receive(s), s));
+                coef[0] = pred[ci].saturating_mul(qt[comps[ci].tq][0] as i32);
                 let mut k = 1;
                 while k < 64 {
                     let rs = bits.decode(&ac[ta])?;
@@ -367,7 +373,7 @@ fn scan(
                         return Err("AC coefficient index past 63".into());
                     }
                     let z = ZIGZAG[k];
-                    coef[z] = extend(bits.receive(s), s) * qt[comps[ci].tq][z] as i32;
+                    coef[z] = extend(bits.receive(s), s).saturating_mul(qt[comps[ci].tq][z] as i32);
                     k += 1;
                 }
                 let block = idct.run(&coef);
@@ -381,7 +387,9 @@ fn scan(
                         if px >= width {
                             break;
                         }
-                        let v = (block[y * 8 + x].round() as i32 + shift).clamp(0, max);
+                        let v = (block[y * 8 + x].round() as i32)
+                            .saturating_add(shift)
+                            .clamp(0, max);
                         out[(py * width + px) * nc + ci] = v as u16;
                     }
                 }

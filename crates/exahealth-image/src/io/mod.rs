@@ -24,7 +24,7 @@ mod rle;
 mod series;
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub use bytes::Endian;
 pub use dicom::read_dicom_bytes;
@@ -89,9 +89,11 @@ fn maybe_gunzip(raw: Vec<u8>) -> Result<Vec<u8>, ImageError> {
     if !raw.starts_with(&[0x1f, 0x8b]) {
         return Ok(raw);
     }
+    // A gzip bomb stops at the budget (one byte over it, to tell the two apart).
+    let cap = exahealth_base::budget::limit().min(MAX_FILE_BYTES);
     let mut out = Vec::new();
-    flate2::read::GzDecoder::new(&raw[..])
-        .take(MAX_FILE_BYTES + 1)
+    flate2::read::GzDecoder::new(raw.as_slice())
+        .take(cap + 1)
         .read_to_end(&mut out)
         .map_err(|e| ImageError::Malformed {
             format: "gzip",
@@ -102,13 +104,14 @@ fn maybe_gunzip(raw: Vec<u8>) -> Result<Vec<u8>, ImageError> {
             "gzip stream expands beyond the 4 GiB limit".into(),
         ));
     }
+    exahealth_base::budget::check("the decompressed gzip stream", out.len() as u64)?;
     Ok(out)
 }
 
 /// Format of a file's (decompressed) first bytes, if recognised.
 pub fn sniff(head: &[u8]) -> Option<Format> {
     // DICM at 128 first: several DICOM files carry a TIFF header in their preamble.
-    if head.len() >= 132 && &head[128..132] == b"DICM" || head.starts_with(b"DICM") {
+    if head.get(128..132) == Some(b"DICM".as_slice()) || head.starts_with(b"DICM") {
         return Some(Format::Dicom);
     }
     if nifti::sniff(head) {
@@ -190,7 +193,7 @@ pub fn read_bytes(raw: Vec<u8>) -> Result<Image, ImageError> {
     if raw.starts_with(&[0x1f, 0x8b]) {
         // NIfTI streams its own gzip; peek at the header to decide.
         let mut head = Vec::new();
-        let _ = flate2::read::GzDecoder::new(&raw[..])
+        let _ = flate2::read::GzDecoder::new(raw.as_slice())
             .take(nifti::HEADER_PROBE as u64)
             .read_to_end(&mut head);
         if nifti::sniff(&head) {
@@ -198,7 +201,7 @@ pub fn read_bytes(raw: Vec<u8>) -> Result<Image, ImageError> {
         }
     }
     let bytes = maybe_gunzip(raw)?;
-    let fmt = sniff(&bytes[..bytes.len().min(1024)])
+    let fmt = sniff(bytes.get(..1024).unwrap_or(&bytes))
         .ok_or_else(|| ImageError::Unsupported(UNKNOWN.into()))?;
     match fmt {
         Format::Dicom => read_dicom_bytes(&bytes),
@@ -248,27 +251,8 @@ fn gzip(data: &[u8]) -> Result<Vec<u8>, ImageError> {
         })
 }
 
-/// Writes `bytes` to a temporary file beside `path`, syncs it and renames
-/// it over `path`, so readers never see a half-written image.
+/// Writes `bytes` to `path` durably (the workspace's one helper), so readers
+/// never see a half-written image.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ImageError> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "image".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io_err(path, e));
-    }
-    Ok(())
+    exahealth_base::durable::write(path, bytes).map_err(|e| io_err(path, e))
 }

@@ -9,6 +9,8 @@
 
 use std::io::Read;
 
+use exahealth_base::budget;
+
 use super::bytes::{decode_samples, reshape, Endian};
 use crate::{ColorType, DataType, Image, ImageError};
 
@@ -51,14 +53,13 @@ pub const HEADER_PROBE: usize = 540;
 
 /// True when `head` starts like a NIfTI-1 or NIfTI-2 single-file header.
 pub fn sniff(head: &[u8]) -> bool {
-    if head.len() < 348 {
+    let Some(n1) = head.get(344..348) else {
         return false;
-    }
-    let n1 = &head[344..348];
+    };
     if n1 == b"n+1\0" || n1 == b"ni1\0" {
         return true;
     }
-    head.len() >= 12 && (&head[4..8] == b"n+2\0" || &head[4..8] == b"ni2\0")
+    matches!(head.get(4..8), Some(b"n+2\0" | b"ni2\0"))
 }
 
 struct Reader<'a> {
@@ -110,18 +111,18 @@ impl Reader<'_> {
     }
     fn text(&self, off: usize, len: usize) -> String {
         let s = self.b.get(off..off + len).unwrap_or(&[]);
-        let end = s.iter().position(|&c| c == 0).unwrap_or(s.len());
-        String::from_utf8_lossy(&s[..end]).trim().to_string()
+        let s = s.split(|&c| c == 0).next().unwrap_or_default();
+        String::from_utf8_lossy(s).trim().to_string()
     }
 }
 
 /// Parses a NIfTI-1 or NIfTI-2 header from the first bytes of a file.
 pub fn parse_header(b: &[u8]) -> Result<NiftiHeader, ImageError> {
-    if b.len() < 4 {
+    let Some(&[b0, b1, b2, b3]) = b.get(..4) else {
         return Err(bad("shorter than a header"));
-    }
-    let size_le = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-    let size_be = i32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    };
+    let size_le = i32::from_le_bytes([b0, b1, b2, b3]);
+    let size_be = i32::from_be_bytes([b0, b1, b2, b3]);
     let (version, endian) = match (size_le, size_be) {
         (348, _) => (1, Endian::Little),
         (_, 348) => (1, Endian::Big),
@@ -232,12 +233,12 @@ pub fn parse_header(b: &[u8]) -> Result<NiftiHeader, ImageError> {
 }
 
 fn dims_of(dim: &[i64; 8]) -> Result<Vec<usize>, ImageError> {
-    let n = dim[0];
+    let [n, dims @ ..] = *dim;
     if !(1..=7).contains(&n) {
         return Err(bad(format!("dim[0] = {n}, not 1..7")));
     }
     let mut out = Vec::with_capacity(n as usize);
-    for (i, &d) in dim[1..=n as usize].iter().enumerate() {
+    for (i, &d) in dims.iter().take(n as usize).enumerate() {
         if d < 1 {
             return Err(bad(format!("dim[{}] = {d}", i + 1)));
         }
@@ -270,13 +271,16 @@ fn element(datatype: i16) -> Result<(DataType, usize), ImageError> {
     })
 }
 
-/// Number of data bytes the header describes, overflow-checked.
+/// Number of data bytes the header describes, overflow-checked and held to
+/// the memory budget.
 pub fn data_len(h: &NiftiHeader) -> Result<usize, ImageError> {
     let (dt, spp) = element(h.datatype)?;
-    h.dims
-        .iter()
-        .try_fold(dt.size() * spp, |acc, &d| acc.checked_mul(d))
-        .ok_or_else(|| bad(format!("dimensions {:?} overflow", h.dims)))
+    let dims: Vec<u64> = h.dims.iter().map(|&d| d as u64).collect();
+    Ok(budget::bytes_for(
+        format!("NIfTI voxels {:?} of {}", h.dims, dt.name()),
+        &dims,
+        (dt.size() * spp) as u64,
+    )?)
 }
 
 /// Reads a `.nii` or `.nii.gz` from its (possibly gzipped) bytes.
@@ -290,15 +294,19 @@ pub fn read_bytes(file: &[u8]) -> Result<Image, ImageError> {
             .map_err(|e| bad(format!("gzip: {e}")))?;
         let h = parse_header(&head)?;
         let need = data_len(&h)?;
-        let end = (h.vox_offset as usize)
-            .checked_add(need)
-            .ok_or_else(|| bad("data end overflows"))?;
+        // Decompression stops at the end of the declared data, and that end
+        // (extensions included) is held to the budget: a gzip bomb behind a
+        // small header, or a far-off vox_offset, cannot exhaust memory.
+        let end = budget::check(
+            "the NIfTI header, extensions and voxels",
+            h.vox_offset.saturating_add(need as u64),
+        )?;
         // Grow the buffer as bytes arrive instead of trusting the header's
         // size: a forged header cannot make us allocate more than the
         // decompressed stream really holds.
         let mut all = head;
         (&mut gz)
-            .take((end - all.len().min(end)) as u64)
+            .take(end.saturating_sub(all.len()) as u64)
             .read_to_end(&mut all)
             .map_err(|e| bad(format!("gzip: {e}")))?;
         decode(&h, &all)
@@ -337,7 +345,7 @@ fn decode(h: &NiftiHeader, file: &[u8]) -> Result<Image, ImageError> {
     }
     // ndarray shape: slowest first; NIfTI dims are fastest first.
     let mut shape: Vec<usize> = h.dims.iter().rev().copied().collect();
-    let mut layout: String = "xyztc"[..nd].to_string();
+    let mut layout: String = "xyztc".chars().take(nd).collect();
     let color = match spp {
         3 => ColorType::Rgb,
         4 => ColorType::Rgba,

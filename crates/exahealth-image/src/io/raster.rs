@@ -3,7 +3,8 @@
 
 use std::io::Cursor;
 
-use image::{DynamicImage, ImageBuffer, ImageFormat};
+use exahealth_base::budget;
+use image::{DynamicImage, ImageBuffer, ImageDecoder, ImageFormat};
 use ndarray::{ArrayD, IxDyn};
 
 use super::Format;
@@ -27,16 +28,32 @@ fn name(f: Format) -> &'static str {
 
 /// Decodes a PNG, JPEG or TIFF (first page) into a `"xy"` or `"cxy"` image.
 pub fn read(bytes: &[u8], f: Format) -> Result<Image, ImageError> {
-    let mut reader = image::ImageReader::with_format(Cursor::new(bytes), fmt_of(f));
-    // The default limits cap allocations at 512 MiB, whatever the header says.
-    reader.limits(image::Limits::default());
-    let dynimg = reader.decode().map_err(|e| match e {
+    let fail = |e| match e {
         image::ImageError::Unsupported(u) => ImageError::Unsupported(format!("{}: {u}", name(f))),
         e => ImageError::Malformed {
             format: name(f),
             why: e.to_string(),
         },
-    })?;
+    };
+    let mut reader = image::ImageReader::with_format(Cursor::new(bytes), fmt_of(f));
+    // The default limits cap the decoder's allocations at 512 MiB, whatever
+    // the header says; a smaller process budget lowers that cap.
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(limits.max_alloc.unwrap_or(u64::MAX).min(budget::limit()));
+    reader.limits(limits.clone());
+    let mut decoder = reader.into_decoder().map_err(fail)?;
+    let (w, h) = decoder.dimensions();
+    let bytes_per_pixel = decoder.color_type().bytes_per_pixel();
+    budget::bytes_for(
+        format!("a {w}x{h} {} image", name(f)),
+        &[u64::from(w), u64::from(h)],
+        u64::from(bytes_per_pixel),
+    )?;
+    // What `ImageReader::decode` does: count the output buffer against the
+    // decoder's allocation limit before decoding.
+    limits.reserve(decoder.total_bytes()).map_err(fail)?;
+    decoder.set_limits(limits).map_err(fail)?;
+    let dynimg = DynamicImage::from_decoder(decoder).map_err(fail)?;
     let (w, h) = (dynimg.width() as usize, dynimg.height() as usize);
     let mk = |c: usize, data: ImageData, color: ColorType| -> Result<Image, ImageError> {
         let layout = if c == 1 { "xy" } else { "cxy" };

@@ -166,14 +166,17 @@ pub fn read_series(dir: &Path) -> Result<Image, ImageError> {
     } else {
         slices.sort_by_key(|s| s.instance);
     }
-    let first = &slices[0].image;
+    let first = &slices
+        .first()
+        .ok_or_else(|| bad(format!("{}: no DICOM images found", dir.display())))?
+        .image;
     let (shape, dtype, layout) = (first.shape().to_vec(), first.dtype(), first.layout());
     if layout != "xy" {
         return Err(ImageError::Unsupported(format!(
             "series of {layout:?} images (only single-frame grayscale slices stack into a volume)"
         )));
     }
-    for s in &slices[1..] {
+    for s in slices.iter().skip(1) {
         if s.image.shape() != shape.as_slice() || s.image.dtype() != dtype {
             return Err(bad(format!(
                 "{} is {:?} {}, the first slice is {shape:?} {}",
@@ -191,7 +194,7 @@ pub fn read_series(dir: &Path) -> Result<Image, ImageError> {
         let gaps: Vec<f64> = slices.windows(2).map(|w| w[1].key - w[0].key).collect();
         let mut sorted = gaps.clone();
         sorted.sort_by(f64::total_cmp);
-        let median = sorted[sorted.len() / 2];
+        let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
         if gaps
             .iter()
             .any(|g| (g - median).abs() > 0.01 * median.abs().max(1e-6))
@@ -202,12 +205,22 @@ pub fn read_series(dir: &Path) -> Result<Image, ImageError> {
             tracing::warn!("slices share one position; z spacing left at 1");
         } else {
             dz = Some(median);
-            if let (Some(a), Some(b)) = (slices[0].position, slices[n - 1].position) {
+            let ends = (slices.first(), slices.last());
+            if let (Some(a), Some(b)) = (
+                ends.0.and_then(|s| s.position),
+                ends.1.and_then(|s| s.position),
+            ) {
                 let k = (n - 1) as f64;
                 step = Some([(b[0] - a[0]) / k, (b[1] - a[1]) / k, (b[2] - a[2]) / k]);
             }
         }
     }
+    // The stacked copy is one buffer of every slice together.
+    exahealth_base::budget::bytes_for(
+        format!("a volume of {n} slices of {shape:?} {}", dtype.name()),
+        &[n as u64, shape.iter().product::<usize>() as u64],
+        dtype.size() as u64,
+    )?;
     let data = stack(slices.iter().map(|s| s.image.data()).collect())?;
     let mut img = Image::new(data, "xyz", ColorType::Gray)?;
     img.meta = first.meta.clone();

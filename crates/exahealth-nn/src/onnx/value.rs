@@ -23,10 +23,15 @@ fn malformed(s: impl Into<String>) -> OnnxError {
 
 /// Element count of `dims`, checked.
 pub fn numel(dims: &[usize]) -> Result<usize, OnnxError> {
-    dims.iter()
+    let n = dims
+        .iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
         .filter(|&n| n <= MAX_ELEMENTS)
-        .ok_or_else(|| malformed(format!("tensor of shape {dims:?} is too large")))
+        .ok_or_else(|| malformed(format!("tensor of shape {dims:?} is too large")))?;
+    // Shapes come from the model file: its f32 data is held to the budget.
+    exahealth_base::budget::check(format!("a tensor of shape {dims:?}"), n as u64 * 4)
+        .map_err(|e| malformed(e.to_string()))?;
+    Ok(n)
 }
 
 /// `dims` padded with leading ones to rank 4.

@@ -126,7 +126,7 @@ impl Checkpoint {
     /// The saved state, or `None` when the folder holds no checkpoint.
     pub fn load_state(&self) -> Result<Option<CheckpointState>> {
         let path = self.dir.join(STATE_FILE);
-        let bytes = match fs::read(&path) {
+        let bytes = match exahealth_base::budget::read_file(&path, u64::MAX) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(NnError::io(&path, e)),
@@ -159,14 +159,16 @@ impl Checkpoint {
         state: &CheckpointState,
     ) -> Result<(M, ModuleOptimizer)> {
         let model_path = self.dir.join(&state.model_file);
-        let bytes = fs::read(&model_path).map_err(|e| NnError::io(&model_path, e))?;
+        let bytes = exahealth_base::budget::read_file(&model_path, u64::MAX)
+            .map_err(|e| NnError::io(&model_path, e))?;
         let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes))
             .map_err(|e| NnError::record(&model_path, e))?;
         let model = model
             .try_load_record(record)
             .map_err(|e| NnError::record(&model_path, e))?;
         let optim_path = self.dir.join(&state.optimizer_file);
-        let bytes = fs::read(&optim_path).map_err(|e| NnError::io(&optim_path, e))?;
+        let bytes = exahealth_base::budget::read_file(&optim_path, u64::MAX)
+            .map_err(|e| NnError::io(&optim_path, e))?;
         let optimizer = optimizer
             .from_bytes(Bytes::from_bytes_vec(bytes))
             .map_err(|e| NnError::record(&optim_path, e))?;
@@ -187,7 +189,8 @@ pub fn save_weights<M: Module>(model: &M, path: &Path) -> Result<()> {
 /// Loads safetensors weights written by [`save_weights`] into `model`
 /// (built with the same architecture); every tensor must match.
 pub fn load_weights<M: Module>(mut model: M, path: &Path) -> Result<M> {
-    let bytes = fs::read(path).map_err(|e| NnError::io(path, e))?;
+    let bytes =
+        exahealth_base::budget::read_file(path, u64::MAX).map_err(|e| NnError::io(path, e))?;
     let mut store = SafetensorsStore::from_bytes(Some(bytes));
     let result = model
         .load_from(&mut store)

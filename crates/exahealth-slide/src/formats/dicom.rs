@@ -2,7 +2,7 @@
 //! over one file per level, found from a folder or any file of the series.
 
 use super::dicom_parse::{parse_header, tag, Header, ParseError, TS_EXPLICIT_LE, TS_IMPLICIT_LE};
-use crate::codec::{decode_j2k, decode_jpeg, MAX_TILE_PIXELS};
+use crate::codec::{decode_j2k, decode_jpeg, rgba_bytes, CodecResult, MAX_TILE_PIXELS};
 use crate::error::{Result, SlideError};
 use crate::image::RgbaImage;
 use crate::slide::{AssociatedSource, Level, Parts, TileSource};
@@ -173,26 +173,14 @@ fn frame_index(src: &dyn ReadAt, path: &Path, h: &Header) -> Result<FrameIndex> 
             // Several fragments per frame: group them by the offset table,
             // whose entries are offsets from the first fragment's item tag.
             if bot.len() == frames && fragments.len() > frames {
-                let base = fragments[0].0 - 8;
-                let mut out = Vec::with_capacity(frames);
-                for (i, &off) in bot.iter().enumerate() {
-                    let next = bot.get(i + 1).map_or(u64::MAX, |&n| n);
-                    let parts: Vec<_> = fragments
-                        .iter()
-                        .filter(|(a, _)| a - 8 - base >= off && a - 8 - base < next)
-                        .collect();
-                    let (Some(f), Some(l)) = (parts.first(), parts.last()) else {
-                        return Err(malformed(path, "offset table points at no fragment"));
-                    };
-                    // Stored contiguously; item headers between fragments are
-                    // removed when the frame is read.
-                    out.push((f.0, l.0 + l.1 - f.0));
+                if group_fragments(&fragments, &bot).is_none() {
+                    return Err(malformed(path, "offset table points at no fragment"));
                 }
                 return Err(SlideError::Unsupported {
                     path: path.to_path_buf(),
                     what: format!(
                         "frames split over several fragments ({} fragments, {frames} frames)",
-                        out.len()
+                        fragments.len()
                     ),
                 });
             }
@@ -202,6 +190,34 @@ fn frame_index(src: &dyn ReadAt, path: &Path, h: &Header) -> Result<FrameIndex> 
             ))
         }
     }
+}
+
+/// The (offset, length) span of each frame's fragments, where frame `i`
+/// holds the fragments whose item tags lie at `bot[i]` up to `bot[i + 1]`
+/// from the first fragment's item tag; `None` if a frame gets none.
+///
+/// Fragments are listed in file order, so their offsets increase and each
+/// frame's first and last fragments are found by binary search: a table of
+/// a hundred thousand entries over a million fragments is milliseconds, not
+/// a scan of every fragment per entry.
+fn group_fragments(fragments: &[(u64, u64)], bot: &[u64]) -> Option<Vec<(u64, u64)>> {
+    let base = fragments.first()?.0.checked_sub(8)?;
+    // Offset of a fragment's item tag from the first one's.
+    let rel = |&(at, _): &(u64, u64)| at - 8 - base;
+    let mut out = Vec::with_capacity(bot.len());
+    for (i, &off) in bot.iter().enumerate() {
+        let next = bot.get(i + 1).copied().unwrap_or(u64::MAX);
+        let lo = fragments.partition_point(|f| rel(f) < off);
+        let hi = fragments.partition_point(|f| rel(f) < next);
+        if lo >= hi {
+            return None;
+        }
+        let (f, l) = (fragments[lo], fragments[hi - 1]);
+        // Stored contiguously; item headers between fragments are removed
+        // when the frame is read.
+        out.push((f.0, l.0 + l.1 - f.0));
+    }
+    Some(out)
 }
 
 /// One DICOM file of the series, parsed.
@@ -287,39 +303,99 @@ impl FrameCodec {
         Ok(c)
     }
 
-    fn decode(&self, data: &[u8], w: u32, h: u32) -> std::result::Result<RgbaImage, String> {
+    fn decode(&self, data: &[u8], w: u32, h: u32) -> CodecResult<RgbaImage> {
         if u64::from(w) * u64::from(h) > MAX_TILE_PIXELS {
-            return Err(format!("frame of {w}x{h} pixels is too large"));
+            return Err(format!("frame of {w}x{h} pixels is too large").into());
         }
+        rgba_bytes("a frame", w.into(), h.into())?;
         let ybr = self.photometric.starts_with("YBR");
         match self.transfer_syntax.as_str() {
             "1.2.840.10008.1.2.4.50" | "1.2.840.10008.1.2.4.51" => {
                 // The JPEG's own markers decide, as in libjpeg: converters
                 // often label YCbCr-coded frames "RGB" (OpenSlide then shows
                 // them unconverted; we convert).
-                decode_jpeg(data, None, crate::codec::jpeg_marks_rgb(data))
+                decode_jpeg(data, None, crate::codec::jpeg_marks_rgb(data), (w, h))
             }
-            "1.2.840.10008.1.2.4.90" | "1.2.840.10008.1.2.4.91" => decode_j2k(data, false),
-            "1.2.840.10008.1.2.4.80" | "1.2.840.10008.1.2.4.81" => {
-                let img =
-                    exahealth_codec::decode_jpegls(data).map_err(|e| format!("JPEG-LS: {e}"))?;
-                let exahealth_codec::JlsSamples::U8(s) = img.samples else {
-                    return Err("JPEG-LS frame with more than 8 bits".into());
-                };
-                samples_to_rgba(
-                    &s,
-                    img.width,
-                    img.height,
-                    usize::from(img.components),
-                    0,
-                    ybr,
-                )
-            }
+            "1.2.840.10008.1.2.4.90" | "1.2.840.10008.1.2.4.91" => decode_j2k(data, false, (w, h)),
+            "1.2.840.10008.1.2.4.80" | "1.2.840.10008.1.2.4.81" => self.decode_jpegls(data, w, h),
             _ => samples_to_rgba(data, w, h, usize::from(self.samples), self.planar, ybr),
+        }
+    }
+
+    /// A JPEG-LS frame must be exactly what the header declares: its size
+    /// and component count are checked before decoding (so the decoder
+    /// never sizes buffers from a frame that disagrees) and again after.
+    fn decode_jpegls(&self, data: &[u8], w: u32, h: u32) -> CodecResult<RgbaImage> {
+        let spp = self.samples;
+        let mismatch = |fw: u32, fh: u32, comps: u16| -> CodecResult<RgbaImage> {
+            Err(format!(
+                "JPEG-LS frame of {fw}x{fh} pixels with {comps} components, \
+                 but the header declares {w}x{h} with {spp}"
+            )
+            .into())
+        };
+        if let Some(f) = jpegls_frame_header(data) {
+            // A height of 0 is given later by a DNL marker.
+            if f.width != w || (f.height != h && f.height != 0) || u16::from(f.components) != spp {
+                return mismatch(f.width, f.height, f.components.into());
+            }
+        }
+        let img = exahealth_codec::decode_jpegls(data).map_err(|e| format!("JPEG-LS: {e}"))?;
+        let exahealth_codec::JlsSamples::U8(s) = img.samples else {
+            return Err("JPEG-LS frame with more than 8 bits".into());
+        };
+        if img.width != w || img.height != h || u16::from(img.components) != spp {
+            return mismatch(img.width, img.height, img.components.into());
+        }
+        let ybr = self.photometric.starts_with("YBR");
+        samples_to_rgba(&s, w, h, usize::from(spp), 0, ybr)
+    }
+}
+
+/// What a JPEG-LS frame header (SOF55) declares.
+struct JlsFrameHeader {
+    width: u32,
+    height: u32,
+    components: u8,
+}
+
+/// Reads the SOF55 segment of a JPEG-LS stream without decoding it; `None`
+/// when it cannot be found before the first scan (the decoder then judges).
+fn jpegls_frame_header(data: &[u8]) -> Option<JlsFrameHeader> {
+    if data.get(..2)? != [0xFF, 0xD8] {
+        return None;
+    }
+    let mut pos = 2usize;
+    loop {
+        while data.get(pos) == Some(&0xFF) && data.get(pos + 1) == Some(&0xFF) {
+            pos += 1;
+        }
+        if data.get(pos) != Some(&0xFF) {
+            return None;
+        }
+        let marker = *data.get(pos + 1)?;
+        let len = usize::from(u16::from_be_bytes([
+            *data.get(pos + 2)?,
+            *data.get(pos + 3)?,
+        ]));
+        let body = data.get(pos.checked_add(4)?..pos.checked_add(2 + len)?)?;
+        match marker {
+            0xF7 => {
+                let be = |i: usize| Some(u16::from_be_bytes([*body.get(i)?, *body.get(i + 1)?]));
+                return Some(JlsFrameHeader {
+                    height: be(1)?.into(),
+                    width: be(3)?.into(),
+                    components: *body.get(5)?,
+                });
+            }
+            0xDA | 0xD9 => return None,
+            _ => pos += 2 + len,
         }
     }
 }
 
+/// Native (or decoded) samples to RGBA; `spp` is 1 or 3, `s` holds at least
+/// `w * h * spp` bytes or the frame is refused.
 fn samples_to_rgba(
     s: &[u8],
     w: u32,
@@ -327,10 +403,13 @@ fn samples_to_rgba(
     spp: usize,
     planar: u16,
     ybr: bool,
-) -> std::result::Result<RgbaImage, String> {
+) -> CodecResult<RgbaImage> {
+    if !matches!(spp, 1 | 3) {
+        return Err(format!("{spp} samples per pixel").into());
+    }
     let n = w as usize * h as usize;
     if s.len() < n * spp {
-        return Err(format!("frame has {} bytes, expected {}", s.len(), n * spp));
+        return Err(format!("frame has {} bytes, expected {}", s.len(), n * spp).into());
     }
     let mut out = Vec::with_capacity(n * 4);
     for i in 0..n {
@@ -364,14 +443,25 @@ fn ycbcr_to_rgb([y, cb, cr]: [u8; 3]) -> [u8; 3] {
     ]
 }
 
+/// Which frame each cell of a level's tile grid shows. Held per frame, not
+/// per cell: the grid's size comes from header fields, the frames from the
+/// file's bytes.
+enum Grid {
+    /// TILED_FULL: frames fill the grid row by row (first focal plane and
+    /// optical path first), so cell `i` is frame `i`.
+    Full,
+    /// (cell, frame) pairs sorted by cell, the first frame for each cell.
+    Positioned(Vec<(u64, u32)>),
+}
+
 /// One level: a file's frames placed on the tile grid.
 struct DicomLevel {
     inst: Instance,
     index: FrameIndex,
     codec: FrameCodec,
     cols: u64,
-    /// Frame number of each grid cell (row-major), `u32::MAX` where absent.
-    grid: Vec<u32>,
+    cells: u64,
+    grid: Grid,
 }
 
 impl DicomLevel {
@@ -394,38 +484,53 @@ impl DicomLevel {
                     format!("a grid of {cols}x{rows} tiles is not plausible"),
                 )
             })?;
-        let mut grid = vec![u32::MAX; cells as usize];
         let sparse = inst.header.string(tag(0x0020, 0x9311)).as_deref() == Some("TILED_SPARSE");
         let positions = &inst.header.positions;
-        if sparse
+        let grid = if sparse
             || (positions.len() == index.frames.len() && positions.iter().any(|&p| p != (0, 0)))
         {
-            for (f, &(x, y)) in positions.iter().enumerate().take(index.frames.len()) {
-                if x < 1 || y < 1 {
-                    continue;
-                }
-                let (c, r) = (
-                    (x - 1) as u64 / u64::from(tw),
-                    (y - 1) as u64 / u64::from(th),
-                );
-                if c < cols && r < rows && grid[(r * cols + c) as usize] == u32::MAX {
-                    grid[(r * cols + c) as usize] = f as u32;
-                }
-            }
+            let mut placed: Vec<(u64, u32)> = positions
+                .iter()
+                .take(index.frames.len())
+                .enumerate()
+                .filter(|&(_, &(x, y))| x >= 1 && y >= 1)
+                .filter_map(|(f, &(x, y))| {
+                    let c = (x - 1) as u64 / u64::from(tw);
+                    let r = (y - 1) as u64 / u64::from(th);
+                    (c < cols && r < rows).then_some((r * cols + c, f as u32))
+                })
+                .collect();
+            // Stable: of several frames at one cell, the first is kept.
+            placed.sort_by_key(|&(cell, _)| cell);
+            placed.dedup_by_key(|&mut (cell, _)| cell);
+            Grid::Positioned(placed)
         } else {
-            // TILED_FULL: frames fill the grid row by row (first focal plane
-            // and optical path first).
-            for (i, cell) in grid.iter_mut().enumerate().take(index.frames.len()) {
-                *cell = i as u32;
-            }
-        }
+            Grid::Full
+        };
         Ok(Self {
             inst,
             index,
             codec,
             cols,
+            cells,
             grid,
         })
+    }
+
+    /// The frame shown at tile (`col`, `row`), if any.
+    fn frame_at(&self, col: u64, row: u64) -> Option<usize> {
+        let cell = row.checked_mul(self.cols)?.checked_add(col)?;
+        if col >= self.cols || cell >= self.cells {
+            return None;
+        }
+        let frame = match &self.grid {
+            Grid::Full => usize::try_from(cell).ok()?,
+            Grid::Positioned(placed) => {
+                let i = placed.binary_search_by_key(&cell, |&(c, _)| c).ok()?;
+                placed[i].1 as usize
+            }
+        };
+        (frame < self.index.frames.len()).then_some(frame)
     }
 }
 
@@ -439,23 +544,16 @@ impl TileSource for DicomLevel {
     }
 
     fn read_tile(&self, col: u64, row: u64) -> Result<Option<RgbaImage>> {
-        let Some(&f) = self.grid.get((row * self.cols + col) as usize) else {
+        let Some(f) = self.frame_at(col, row) else {
             return Ok(None);
         };
-        if f == u32::MAX {
-            return Ok(None);
-        }
-        let (off, len) = self.index.frames[f as usize];
+        let (off, len) = self.index.frames[f];
         let data = read_range(&*self.inst.src, off, len, &self.inst.path)?;
         let (tw, th) = self.inst.tile;
         let img = self
             .codec
             .decode(&data, tw, th)
-            .map_err(|reason| SlideError::Decode {
-                path: self.inst.path.clone(),
-                what: format!("frame {f}"),
-                reason,
-            })?;
+            .map_err(|e| e.into_slide(&self.inst.path, format!("frame {f}")))?;
         if img.width == tw && img.height == th {
             return Ok(Some(img));
         }
@@ -475,12 +573,14 @@ impl AssociatedSource for DicomAssociated {
     }
     fn read(&self) -> Result<RgbaImage> {
         let (w, h) = self.0.inst.total;
-        if w * h > MAX_TILE_PIXELS {
+        if w.checked_mul(h).is_none_or(|n| n > MAX_TILE_PIXELS) {
             return Err(SlideError::Unsupported {
                 path: self.0.inst.path.clone(),
                 what: format!("associated image of {w}x{h} pixels (too large)"),
             });
         }
+        rgba_bytes("an associated image", w, h)
+            .map_err(|e| SlideError::budget(&self.0.inst.path, e))?;
         let (tw, th) = self.0.inst.tile;
         let mut out = RgbaImage::transparent(w as u32, h as u32);
         for r in 0..h.div_ceil(u64::from(th)) {

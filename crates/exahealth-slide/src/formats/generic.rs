@@ -22,9 +22,8 @@ pub(crate) fn open(
     if vendor == "ome-tiff" {
         // OME stores reduced resolutions as sub-directories of the first image.
         if let Some(subs) = first.u64s(tags::SUB_IFDS) {
-            for &off in subs.iter().take(64) {
-                ifds.push(tiff::parser::read_ifd_at(&*src, path, tiff, off)?);
-            }
+            let subs = &subs[..subs.len().min(64)];
+            ifds.extend(tiff::parser::read_ifds_at(&*src, path, tiff, subs)?);
         }
         ifds.retain(|d| d.is_tiled());
     }
@@ -75,17 +74,27 @@ pub(crate) fn open(
 
 /// Philips writes the level-0 pixel spacing (millimetres, row then column)
 /// in its XML as `<Attribute Name="DICOM_PIXEL_SPACING" ...>"0.00025" "0.00025"`.
+/// The description is the scanner's text, not ours: anything unexpected
+/// leaves the spacing unknown.
 fn philips_mpp(xml: &str) -> Option<(f64, f64)> {
-    let at = xml.find("DICOM_PIXEL_SPACING")?;
-    let rest = &xml[at..];
-    let body = &rest[rest.find('>')? + 1..rest.find("</")?];
+    let (_, rest) = xml.split_once("DICOM_PIXEL_SPACING")?;
+    let body = rest
+        .split_once('>')
+        .and_then(|(_, value)| value.split_once("</"))
+        .map(|(body, _)| body);
     let nums: Vec<f64> = body
+        .unwrap_or("")
         .split(|c: char| c == '"' || c.is_whitespace())
         .filter_map(|t| t.parse().ok())
         .collect();
     match nums.as_slice() {
-        [row, col, ..] => Some((col * 1000.0, row * 1000.0)),
-        _ => None,
+        [row, col, ..] if [row, col].iter().all(|v| v.is_finite() && **v > 0.0) => {
+            Some((col * 1000.0, row * 1000.0))
+        }
+        _ => {
+            tracing::warn!("Philips DICOM_PIXEL_SPACING is unreadable; microns per pixel unknown");
+            None
+        }
     }
 }
 

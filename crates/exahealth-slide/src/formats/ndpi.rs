@@ -7,12 +7,13 @@
 //! page also yields levels at 1/2, 1/4 and 1/8 of its size.
 
 use super::tiff_props::{tiff_mpp, tiff_properties};
-use crate::codec::{decode_jpeg, MAX_TILE_PIXELS};
+use crate::codec::{decode_jpeg, rgba_bytes, MAX_TILE_PIXELS};
 use crate::error::{Result, SlideError};
 use crate::image::RgbaImage;
 use crate::slide::{AssociatedSource, Level, Parts, TileSource};
 use crate::source::{read_range, ReadAt};
 use crate::tiff::{tags, Ifd, TiffAssociated, TiffFile, TiffTiles};
+use exahealth_base::budget;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -225,7 +226,7 @@ impl NdpiPage {
             rows_per_interval * stack
         };
         let hint = ifd.u64s(tags::NDPI_MCU_STARTS).map(<[u64]>::to_vec);
-        Ok(Self {
+        let page = Self {
             src,
             path: path.to_path_buf(),
             strip_offset: off,
@@ -236,7 +237,16 @@ impl NdpiPage {
             rows_per_tile,
             starts_hint: hint,
             starts: OnceLock::new(),
-        })
+        };
+        // A restart interval of many MCU rows makes one tile of all of them.
+        let (tw, th) = page.tile_px();
+        if u64::from(tw) * u64::from(th) > MAX_TILE_PIXELS {
+            return Err(SlideError::Unsupported {
+                path: path.to_path_buf(),
+                what: format!("NDPI tiles of {tw}x{th} pixels (too large to decode at once)"),
+            });
+        }
+        Ok(page)
     }
 
     fn interval_count(&self) -> u64 {
@@ -262,30 +272,45 @@ impl NdpiPage {
                         return Ok(h.clone());
                     }
                 }
-                let data = read_range(&*self.src, self.strip_offset, self.strip_len, &self.path)
-                    .map_err(|e| e.to_string())?;
-                let mut starts = vec![self.layout.scan_start as u64];
-                let mut i = self.layout.scan_start;
-                while i + 1 < data.len() {
-                    if data[i] == 0xFF && (0xD0..=0xD7).contains(&data[i + 1]) {
-                        starts.push(i as u64 + 2);
-                        i += 2;
-                    } else {
-                        i += 1;
-                    }
-                }
-                if (starts.len() as u64) < n {
-                    return Err(format!(
-                        "found {} restart intervals, expected {n}",
-                        starts.len()
-                    ));
-                }
-                starts.truncate(n as usize);
-                Ok(starts)
+                self.scan_restart_markers(n).map_err(|e| e.to_string())
             })
             .as_ref()
             .map(Vec::as_slice)
             .map_err(Clone::clone)
+    }
+
+    /// Finds the first `n` restart intervals by reading the entropy data in
+    /// chunks: a page can be gigabytes, and only the index is kept.
+    fn scan_restart_markers(&self, n: u64) -> Result<Vec<u64>> {
+        const CHUNK: u64 = 4 << 20;
+        let capacity = budget::bytes_for("the restart interval index of an NDPI page", &[n], 8)
+            .map_err(|e| SlideError::budget(&self.path, e))?
+            / 8;
+        let mut starts = Vec::with_capacity(capacity);
+        starts.push(self.layout.scan_start as u64);
+        let mut pos = self.layout.scan_start as u64;
+        let mut after_ff = false;
+        while pos < self.strip_len && (starts.len() as u64) < n {
+            let len = CHUNK.min(self.strip_len - pos);
+            let chunk = read_range(&*self.src, self.strip_offset + pos, len, &self.path)?;
+            for (i, &b) in chunk.iter().enumerate() {
+                if after_ff && (0xD0..=0xD7).contains(&b) {
+                    starts.push(pos + i as u64 + 1);
+                    after_ff = false;
+                } else {
+                    after_ff = b == 0xFF;
+                }
+            }
+            pos += len;
+        }
+        if (starts.len() as u64) < n {
+            return Err(malformed(
+                &self.path,
+                format!("found {} restart intervals, expected {n}", starts.len()),
+            ));
+        }
+        starts.truncate(capacity);
+        Ok(starts)
     }
 
     fn tile_px(&self) -> (u32, u32) {
@@ -309,16 +334,18 @@ impl TileSource for NdpiPage {
     }
 
     fn read_tile(&self, col: u64, row: u64) -> Result<Option<RgbaImage>> {
+        let what = || format!("NDPI tile ({col}, {row})");
         let decode_err = |reason: String| SlideError::Decode {
             path: self.path.clone(),
-            what: format!("NDPI tile ({col}, {row})"),
+            what: what(),
             reason,
         };
+        let page = (self.layout.width, self.layout.height);
         if self.layout.restart_interval == 0 {
             let whole = read_range(&*self.src, self.strip_offset, self.strip_len, &self.path)?;
-            return decode_jpeg(&whole, None, false)
+            return decode_jpeg(&whole, None, false, page)
                 .map(Some)
-                .map_err(decode_err);
+                .map_err(|e| e.into_slide(&self.path, what()));
         }
         let starts = self.starts().map_err(decode_err)?;
         let (tw, _) = self.tile_px();
@@ -375,9 +402,9 @@ impl TileSource for NdpiPage {
         let height = ((last_mcu_row - first_mcu_row) as u32 * self.layout.mcu_h)
             .min(self.layout.height - first_mcu_row as u32 * self.layout.mcu_h);
         let jpeg = self.layout.build(width, height, &pieces);
-        decode_jpeg(&jpeg, None, false)
+        decode_jpeg(&jpeg, None, false, (width, height))
             .map(Some)
-            .map_err(decode_err)
+            .map_err(|e| e.into_slide(&self.path, what()))
     }
 }
 
@@ -386,6 +413,7 @@ impl TileSource for NdpiPage {
 struct Reduced {
     inner: Arc<dyn TileSource>,
     factor: u32,
+    path: PathBuf,
 }
 
 impl TileSource for Reduced {
@@ -412,6 +440,9 @@ impl TileSource for Reduced {
         if x0 >= x1 || y0 >= y1 {
             return Ok(None);
         }
+        // factor^2 tiles of the page below make one tile here.
+        rgba_bytes("the source of a reduced NDPI tile", x1 - x0, y1 - y0)
+            .map_err(|e| SlideError::budget(&self.path, e))?;
         let mut region = RgbaImage::transparent((x1 - x0) as u32, (y1 - y0) as u32);
         for r in y0 / u64::from(ith)..=(y1 - 1) / u64::from(ith) {
             for c in x0 / u64::from(itw)..=(x1 - 1) / u64::from(itw) {
@@ -491,6 +522,7 @@ pub(crate) fn open(src: Arc<dyn ReadAt>, path: &Path, tiff: &TiffFile) -> Result
             let r = Reduced {
                 inner: s.clone(),
                 factor,
+                path: path.to_path_buf(),
             };
             let w = r.dimensions().0;
             if !all.iter().any(|(aw, _)| *aw == w) {

@@ -13,11 +13,9 @@ use std::sync::Arc;
 
 /// Text of the first `<name>...</name>` element in `xml`.
 fn xml_field<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
-    let open = format!("<{name}>");
-    let close = format!("</{name}>");
-    let s = xml.find(&open)? + open.len();
-    let e = s + xml[s..].find(&close)?;
-    Some(xml[s..e].trim())
+    let (_, after) = xml.split_once(&format!("<{name}>"))?;
+    let (body, _) = after.split_once(&format!("</{name}>"))?;
+    Some(body.trim())
 }
 
 pub(crate) fn open(

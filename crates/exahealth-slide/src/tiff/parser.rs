@@ -9,6 +9,8 @@
 use super::tags;
 use crate::error::{Result, SlideError};
 use crate::source::ReadAt;
+use exahealth_base::budget;
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -17,6 +19,15 @@ const MAX_IFDS: usize = 4096;
 const MAX_ENTRIES_PER_IFD: u64 = 4096;
 /// One tag's values; the largest real arrays are tile offsets (8 bytes a tile).
 const MAX_VALUE_BYTES: u64 = 1 << 30;
+/// Tag values held in memory for a whole file, counted after widening:
+/// this much, or twice the file size when that is more. Real slides hold a
+/// few megabytes (tile offsets, JPEG tables, XML); the cap is what stops
+/// thousands of tags that all point at one large block from each taking
+/// their own widened copy of it.
+const MIN_TAG_BYTES_PER_FILE: u64 = 64 << 20;
+/// What each entry costs besides its values (map node, `Vec` header), so
+/// that many small tags count too.
+const ENTRY_OVERHEAD_BYTES: u64 = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TiffKind {
@@ -31,6 +42,9 @@ pub struct TiffFile {
     pub kind: TiffKind,
     pub little_endian: bool,
     pub ifds: Vec<Ifd>,
+    /// Tag bytes `ifds` hold, widened; directories read later
+    /// ([`read_ifds_at`]) count on from here.
+    tag_bytes: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -109,9 +123,44 @@ struct Reader<'a> {
     src: &'a dyn ReadAt,
     path: &'a Path,
     le: bool,
+    /// Widened tag bytes held so far, and the most this file may hold.
+    tag_bytes: Cell<u64>,
+    tag_cap: u64,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
+    fn new(src: &'a dyn ReadAt, path: &'a Path, le: bool, tag_bytes: u64) -> Self {
+        let tag_cap = MIN_TAG_BYTES_PER_FILE.max(src.len().saturating_mul(2));
+        Self {
+            src,
+            path,
+            le,
+            tag_bytes: Cell::new(tag_bytes),
+            tag_cap,
+        }
+    }
+
+    /// Counts `bytes` more of tag values against the per-file cap, before
+    /// they are read.
+    fn charge(&self, tag: u16, bytes: u64) -> Result<()> {
+        let total = self.tag_bytes.get().saturating_add(bytes);
+        if total > self.tag_cap {
+            return Err(self.malformed(format!(
+                "by tag {tag}, its directories hold {total} bytes of tag values, over the \
+                 limit of {} for a file of {} bytes (do many tags share one block?)",
+                self.tag_cap,
+                self.src.len()
+            )));
+        }
+        budget::check(
+            format!("the tag values of its directories (up to tag {tag})"),
+            total,
+        )
+        .map_err(|e| SlideError::budget(self.path, e))?;
+        self.tag_bytes.set(total);
+        Ok(())
+    }
+
     fn malformed(&self, reason: impl Into<String>) -> SlideError {
         SlideError::Malformed {
             path: self.path.to_path_buf(),
@@ -182,6 +231,14 @@ fn type_size(typ: u16) -> Option<u64> {
     })
 }
 
+/// Bytes one value of `typ` takes once decoded into a [`Value`].
+fn held_size(typ: u16) -> u64 {
+    match typ {
+        2 | 7 => 1,
+        _ => 8,
+    }
+}
+
 /// Parses the TIFF structure of `src`.
 pub fn parse(src: &dyn ReadAt, path: &Path) -> Result<TiffFile> {
     let not_tiff = |reason: &str| SlideError::UnknownFormat {
@@ -203,7 +260,7 @@ pub fn parse(src: &dyn ReadAt, path: &Path) -> Result<TiffFile> {
         b"MM" => false,
         _ => return Err(not_tiff("no TIFF byte-order mark")),
     };
-    let r = Reader { src, path, le };
+    let r = Reader::new(src, path, le, 0);
     let version = r.u16(&head[2..4]);
     let (mut kind, first) = match version {
         42 => (TiffKind::Classic, u64::from(r.u32(&head[4..8]))),
@@ -258,6 +315,7 @@ pub fn parse(src: &dyn ReadAt, path: &Path) -> Result<TiffFile> {
         kind,
         little_endian: le,
         ifds,
+        tag_bytes: r.tag_bytes.get(),
     })
 }
 
@@ -295,6 +353,9 @@ fn read_ifd(r: &Reader, kind: TiffKind, offset: u64) -> Result<(Ifd, u64)> {
             .checked_mul(size)
             .filter(|&t| t <= MAX_VALUE_BYTES)
             .ok_or_else(|| r.malformed(format!("tag {tag} claims {n} values")))?;
+        // Held widened: every number as 8 bytes, text and opaque bytes as 1.
+        let held = n.saturating_mul(held_size(typ));
+        r.charge(tag, held.saturating_add(ENTRY_OVERHEAD_BYTES))?;
         let value_field = &e[entry_size as usize - inline as usize..];
         let raw = if total <= inline {
             value_field[..total as usize].to_vec()
@@ -378,12 +439,24 @@ pub fn parse_bytes(data: &[u8]) -> Result<TiffFile> {
 }
 
 /// Reads one extra directory (an OME or SubIFD pyramid level) of a file
-/// already parsed.
+/// already parsed. Several calls do not share a budget of tag bytes: read
+/// many directories with [`read_ifds_at`].
 pub fn read_ifd_at(src: &dyn ReadAt, path: &Path, tiff: &TiffFile, offset: u64) -> Result<Ifd> {
-    let r = Reader {
-        src,
-        path,
-        le: tiff.little_endian,
-    };
+    let r = Reader::new(src, path, tiff.little_endian, tiff.tag_bytes);
     Ok(read_ifd(&r, tiff.kind, offset)?.0)
+}
+
+/// Reads extra directories of a file already parsed, holding all of them
+/// and the file's own directories to one budget of tag bytes.
+pub fn read_ifds_at(
+    src: &dyn ReadAt,
+    path: &Path,
+    tiff: &TiffFile,
+    offsets: &[u64],
+) -> Result<Vec<Ifd>> {
+    let r = Reader::new(src, path, tiff.little_endian, tiff.tag_bytes);
+    offsets
+        .iter()
+        .map(|&offset| Ok(read_ifd(&r, tiff.kind, offset)?.0))
+        .collect()
 }

@@ -2,7 +2,7 @@
 
 use super::parser::Ifd;
 use super::tags::{self, photometric};
-use crate::codec::{decode_tile, TileFormat, MAX_TILE_PIXELS};
+use crate::codec::{decode_tile, is_image_codec, rgba_bytes, TileFormat, MAX_TILE_PIXELS};
 use crate::error::{Result, SlideError};
 use crate::image::RgbaImage;
 use crate::slide::{AssociatedSource, TileSource};
@@ -117,8 +117,14 @@ impl TiffTiles {
 
     /// Raw, still-compressed bytes of one tile (empty for an absent tile).
     pub(crate) fn raw_tile(&self, col: u64, row: u64) -> Result<Vec<u8>> {
-        let i = (row * self.cols + col) as usize;
-        let (Some(&off), Some(&len)) = (self.offsets.get(i), self.byte_counts.get(i)) else {
+        let i = row
+            .checked_mul(self.cols)
+            .and_then(|i| i.checked_add(col))
+            .and_then(|i| usize::try_from(i).ok());
+        let (Some(&off), Some(&len)) = (
+            i.and_then(|i| self.offsets.get(i)),
+            i.and_then(|i| self.byte_counts.get(i)),
+        ) else {
             return Err(malformed(
                 &self.path,
                 format!("tile ({col}, {row}) is outside the grid"),
@@ -126,6 +132,19 @@ impl TiffTiles {
         };
         if len == 0 {
             return Ok(Vec::new());
+        }
+        // No codec here makes a tile much larger than its pixels; a byte
+        // count that says otherwise would have every thread reading a copy
+        // of most of the file.
+        let most = max_coded_bytes(self.tile_w, self.tile_h);
+        if len > most {
+            return Err(malformed(
+                &self.path,
+                format!(
+                    "tile ({col}, {row}) claims {len} bytes for {}x{} pixels",
+                    self.tile_w, self.tile_h
+                ),
+            ));
         }
         read_range(&*self.src, off, len, &self.path)
     }
@@ -145,20 +164,19 @@ impl TileSource for TiffTiles {
         if raw.is_empty() {
             return Ok(None);
         }
-        // The last strip of a stripped image may be shorter than the others.
-        let th = if !self.tiled {
-            let remaining = self.height - row * u64::from(self.tile_h);
-            remaining.min(u64::from(self.tile_h)) as u32
+        // The last strip of a stripped image holds fewer rows of samples;
+        // a JPEG strip keeps its full height and is cropped by the caller.
+        let th = if !self.tiled && !is_image_codec(self.format.compression) {
+            let remaining = self
+                .height
+                .saturating_sub(row.saturating_mul(u64::from(self.tile_h)));
+            remaining.clamp(1, u64::from(self.tile_h)) as u32
         } else {
             self.tile_h
         };
         decode_tile(&self.format, &raw, self.tile_w, th)
             .map(Some)
-            .map_err(|reason| SlideError::Decode {
-                path: self.path.clone(),
-                what: format!("tile ({col}, {row})"),
-                reason,
-            })
+            .map_err(|e| e.into_slide(&self.path, format!("tile ({col}, {row})")))
     }
 }
 
@@ -205,16 +223,24 @@ pub(crate) fn tile_format(path: &Path, ifd: &Ifd) -> Result<TileFormat> {
     Ok(format)
 }
 
+/// The most compressed bytes a tile of `w` x `h` pixels may take: twice
+/// its RGBA size (incompressible data grows a little under every codec),
+/// plus room for per-tile JPEG tables and colour profiles.
+fn max_coded_bytes(w: u32, h: u32) -> u64 {
+    (u64::from(w) * u64::from(h) * 8).saturating_add(16 << 20)
+}
+
 /// Decodes a whole (small) directory into one image.
 pub(crate) fn ifd_image(src: &Arc<dyn ReadAt>, path: &Path, ifd: &Ifd) -> Result<RgbaImage> {
     let tiles = TiffTiles::new(src.clone(), path, ifd)?;
     let (w, h) = (tiles.width, tiles.height);
-    if w * h > MAX_TILE_PIXELS {
+    if w.checked_mul(h).is_none_or(|n| n > MAX_TILE_PIXELS) {
         return Err(SlideError::Unsupported {
             path: path.to_path_buf(),
             what: format!("associated image of {w}x{h} pixels (too large)"),
         });
     }
+    rgba_bytes("an associated image", w, h).map_err(|e| SlideError::budget(path, e))?;
     let mut out = RgbaImage::transparent(w as u32, h as u32);
     let rows = h.div_ceil(u64::from(tiles.tile_h));
     for r in 0..rows {
@@ -240,7 +266,8 @@ pub(crate) struct TiffAssociated {
 
 impl AssociatedSource for TiffAssociated {
     fn dimensions(&self) -> (u32, u32) {
-        (self.ifd.width() as u32, self.ifd.height() as u32)
+        let clamp = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+        (clamp(self.ifd.width()), clamp(self.ifd.height()))
     }
     fn read(&self) -> Result<RgbaImage> {
         ifd_image(&self.src, &self.path, &self.ifd)

@@ -6,16 +6,7 @@ use std::path::PathBuf;
 /// `../shared/testdata` next to the repository, or `None` (with a printed
 /// reason) so the calling test can skip.
 pub fn testdata() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipping: {} is absent (the shared test data lives beside the repository)",
-            dir.display()
-        );
-        None
-    }
+    exahealth_base::testdata::shared_dir(env!("CARGO_MANIFEST_DIR"))
 }
 
 pub fn psnr(a: &[u8], b: &[u8]) -> f64 {

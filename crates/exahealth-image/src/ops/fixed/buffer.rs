@@ -26,7 +26,11 @@ pub(crate) fn output_buffer(len: usize) -> Vec<u8> {
     out
 }
 
+// The crate's only `unsafe`: libc::madvise is an FFI call with no safe
+// wrapper among the dependencies, and huge pages halve the TLB misses of
+// the large kernel outputs. The crate denies `unsafe` everywhere else.
 #[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
 fn advise_huge_pages(ptr: *mut u8, len: usize) {
     const PAGE: usize = 4096;
     let start = ptr as usize;
