@@ -99,6 +99,7 @@ fn assert_survives(args: &[&str]) -> Option<i32> {
         run.code,
         run.stderr
     );
+    eprintln!("{args:?}: {:?}: exit {:?}", run.elapsed, run.code);
     run.code
 }
 
