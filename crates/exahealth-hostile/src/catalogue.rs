@@ -115,12 +115,20 @@ pub fn dicom_jpegls_huge(jls_frame: &[u8]) -> Vec<u8> {
     )
 }
 
-/// A DICOM image of `frames` 1 x 1 frames, RLE, one two-byte fragment each
-/// with a full basic offset table: matching each table entry by scanning
-/// every fragment is `frames^2` steps.
+/// A DICOM image of `frames` 1 x 1 frames, RLE, one valid 66-byte fragment
+/// each, with a full basic offset table: matching each table entry by
+/// scanning every fragment is `frames^2` steps (10^12 for a million frames,
+/// a 74 MB file), while the file itself decodes in a second.
 pub fn dicom_many_fragments(frames: u32) -> Vec<u8> {
-    let fragment = vec![0u8, 0];
-    let offsets: Vec<u32> = (0..frames).map(|i| i * 10).collect();
+    // RLE header: one segment at offset 64; the segment is a literal run of
+    // one byte (control 0, then the byte).
+    let mut fragment = vec![0u8; 64];
+    fragment[0] = 1;
+    fragment[4] = 64;
+    fragment.extend_from_slice(&[0x00, 0x7F]);
+    // Each item is 8 bytes of header plus the fragment.
+    let step = 8 + fragment.len() as u32;
+    let offsets: Vec<u32> = (0..frames).map(|i| i * step).collect();
     let fragments = vec![fragment; frames as usize];
     dicom::file(
         dicom::RLE,
