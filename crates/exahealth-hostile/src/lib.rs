@@ -7,7 +7,7 @@
 //! sheet, DICOM frames that promise gigabytes, a basic offset table over a
 //! million fragments. Tests of every layer (library calls, the CLI under
 //! `ulimit -v`) and the fuzz seeds use this one catalogue, so a class is
-//! described once. The builders ([`tiff`], [`dicom`], [`xlsx`]) are small
+//! described once. The builders ([`tiff`], [`dicom`], [`xlsx`], [`zip`]) are small
 //! writers of just enough of each format.
 
 #![forbid(unsafe_code)]
@@ -16,5 +16,6 @@ pub mod catalogue;
 pub mod dicom;
 pub mod tiff;
 pub mod xlsx;
+pub mod zip;
 
 pub use catalogue::*;

@@ -117,7 +117,9 @@ pub struct FeatureFile {
 /// Reads a file [`write_features`] wrote. Anything else, truncated or
 /// not f32 `[patches, width]`, is a typed error.
 pub fn read_features(path: &Path) -> Result<FeatureFile> {
-    let bytes = std::fs::read(path).map_err(|e| NnError::io(path, e))?;
+    // Read up to the memory budget, counting what arrives.
+    let bytes =
+        exahealth_base::budget::read_file(path, u64::MAX).map_err(|e| NnError::io(path, e))?;
     // The safetensors reader bounds the header by the file's length.
     let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(|e| NnError::record(path, e))?;
     let metadata = meta

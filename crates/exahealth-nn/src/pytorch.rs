@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
+use burn::store::pytorch_reader::PytorchReader;
 use burn::store::{ModuleSnapshot, PytorchStore};
 
 /// Why PyTorch weights could not be imported.
@@ -39,6 +40,32 @@ pub enum PytorchError {
         /// The tensors involved.
         message: String,
     },
+}
+
+/// Refuses a file with a tensor larger than the memory budget before any
+/// is read: a view with zero strides over a one-element storage can
+/// promise gigabytes, and the store materialises a tensor before it
+/// compares its shape with the model's.
+fn check_sizes(path: &Path) -> Result<(), PytorchError> {
+    let read_error = |message: String| PytorchError::Read {
+        path: path.to_path_buf(),
+        message,
+    };
+    // The reader parses outside data: a panic in it must not take the
+    // process down.
+    let reader = std::panic::catch_unwind(|| PytorchReader::new(path))
+        .map_err(|_| read_error("the reader panicked on this file".into()))?
+        .map_err(|e| read_error(e.to_string()))?;
+    for (name, tensor) in reader.tensors() {
+        let dims: Vec<u64> = tensor.shape().iter().map(|&d| d as u64).collect();
+        exahealth_base::budget::bytes_for(
+            format!("tensor {name:?} of shape {:?}", tensor.shape()),
+            &dims,
+            tensor.dtype().size() as u64,
+        )
+        .map_err(|e| read_error(e.to_string()))?;
+    }
+    Ok(())
 }
 
 /// What an import did.
@@ -99,6 +126,7 @@ fn load<M: Module>(
         path: path.to_path_buf(),
         source,
     })?;
+    check_sizes(path)?;
     let mut store = store.allow_partial(true).validate(false);
     for (from, to) in remap {
         store = store.with_key_remapping(*from, *to);

@@ -2,7 +2,7 @@
 //! public `read_region`, on a fixed number of threads.
 
 use crate::error::{Result, SlideError};
-use crate::slide::Slide;
+use crate::Slide;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::time::Instant;

@@ -29,6 +29,7 @@ mod codec;
 pub mod error;
 mod formats;
 pub mod image;
+mod parts;
 mod slide;
 pub mod source;
 pub mod synth;
@@ -39,7 +40,8 @@ pub use cache::TileCache;
 pub use error::{Result, SlideError};
 pub use formats::{detect_vendor, parse_frame_index, FrameIndex};
 pub use image::RgbaImage;
-pub use slide::{OpenOptions, Slide, MAX_REGION_PIXELS};
+pub use parts::OpenOptions;
+pub use slide::{Slide, MAX_REGION_PIXELS};
 
 /// Compile-time proof that a slide can be shared across threads.
 const _: () = {

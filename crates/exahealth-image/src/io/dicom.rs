@@ -956,7 +956,7 @@ fn build(
     if let Some(v) = floats(obj, tags::SLICE_THICKNESS) {
         m.insert("dicom.slice_thickness".into(), v[0].to_string());
     }
-    if let Some(aff) = super::series::affine_lps_to_ras(&img, None) {
+    if let Some(aff) = super::patient_space::affine_lps_to_ras(&img, None) {
         img.meta
             .insert("affine".into(), super::nifti::join(aff.iter().flatten()));
     }

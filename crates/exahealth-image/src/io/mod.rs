@@ -19,6 +19,7 @@ mod display;
 mod jpeg12;
 pub mod nifti;
 mod npy;
+mod patient_space;
 mod raster;
 mod rle;
 mod series;

@@ -16,14 +16,14 @@
 //! refused at load time with the list of operators it lacks.
 
 mod attrs;
+mod inputs;
 mod nn_ops;
 mod ops;
 mod proto;
 mod shape_ops;
 mod value;
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use burn::tensor::Device;
@@ -113,10 +113,9 @@ impl OnnxModel {
                 "{len}-byte file (single-file ONNX models are under 2 GiB)"
             )));
         }
-        let mut bytes = Vec::with_capacity(len as usize);
-        file.take(MAX_FILE_BYTES)
-            .read_to_end(&mut bytes)
-            .map_err(io)?;
+        drop(file);
+        // Read up to the memory budget, counting what arrives.
+        let bytes = exahealth_base::budget::read_file(path, MAX_FILE_BYTES).map_err(io)?;
         Self::from_bytes(&bytes, device)
     }
 
@@ -143,9 +142,21 @@ impl OnnxModel {
         }
 
         let ctx = Ctx { device, opset };
+        // Constants stay for the model's life, folded ones included: a
+        // chain of nodes over one large constant must not multiply it
+        // beyond the memory budget.
+        let mut held = 0u64;
+        let mut hold = |v: &Value| -> Result<(), OnnxError> {
+            held = held.saturating_add(v.bytes());
+            exahealth_base::budget::check("the constants of the model", held)
+                .map(drop)
+                .map_err(|e| OnnxError::Unsupported(e.to_string()))
+        };
         let mut consts = HashMap::new();
         for t in &graph.initializers {
-            consts.insert(t.name.clone(), decode(t, device)?);
+            let v = decode(t, device)?;
+            hold(&v)?;
+            consts.insert(t.name.clone(), v);
         }
         // Graph inputs that an initializer also names are constants (old
         // exporters list weights as inputs).
@@ -158,8 +169,7 @@ impl OnnxModel {
                 dims: v.dims.iter().map(|d| d.map(|d| d as usize)).collect(),
             })
             .collect();
-        let mut defined: std::collections::HashSet<String> =
-            inputs.iter().map(|i| i.name.clone()).collect();
+        let mut defined: HashSet<String> = inputs.iter().map(|i| i.name.clone()).collect();
         defined.extend(consts.keys().cloned());
 
         // Fold every node whose inputs are all constants; keep the rest.
@@ -182,6 +192,7 @@ impl OnnxModel {
                 let args: Vec<Option<&Value>> = node.inputs.iter().map(|i| consts.get(i)).collect();
                 let outs = run_node(&node, &args, &ctx)?;
                 for (name, v) in node.outputs.iter().zip(outs) {
+                    hold(&v)?;
                     consts.insert(name.clone(), v);
                 }
             } else {
@@ -203,9 +214,10 @@ impl OnnxModel {
                 last_use.insert(i.as_str(), k);
             }
         }
+        let output_set: HashSet<&str> = outputs.iter().map(String::as_str).collect();
         let mut frees = vec![Vec::new(); nodes.len()];
         for (name, k) in last_use {
-            if !outputs.iter().any(|o| o == name) && !consts.contains_key(name) {
+            if !output_set.contains(name) && !consts.contains_key(name) {
                 frees[k].push(name.to_string());
             }
         }

@@ -7,9 +7,9 @@ use burn::tensor::ops::{AvgPoolOptions, ConvOptions, MaxPoolOptions};
 use burn::tensor::Tensor;
 
 use super::attrs::Attrs;
-use super::ops::float;
+use super::inputs::float;
 use super::proto::NodeProto;
-use super::value::{broadcast, FTensor, Value};
+use super::value::{broadcast, numel, FTensor, Value};
 use super::OnnxError;
 
 /// Sane bound on kernel sizes, strides, dilations and pads from a file.
@@ -89,6 +89,34 @@ fn check_windows(
     Ok(())
 }
 
+/// Checks the size of a windowed operator's output `[n, c, h, w]` before
+/// it is allocated: padding from the file can make a large result from a
+/// small input.
+#[allow(clippy::too_many_arguments)]
+fn check_output(
+    n: usize,
+    c: usize,
+    input: [usize; 2],
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    dilation: [usize; 2],
+    pads: [(usize, usize); 2],
+    ceil: bool,
+) -> Result<(), OnnxError> {
+    let mut dims = vec![n, c];
+    for i in 0..2 {
+        let span = (kernel[i] - 1) * dilation[i] + 1;
+        let room = input[i] + pads[i].0 + pads[i].1 - span;
+        let steps = if ceil {
+            room.div_ceil(stride[i])
+        } else {
+            room / stride[i]
+        };
+        dims.push(steps + 1);
+    }
+    numel(&dims).map(drop)
+}
+
 pub fn conv(node: &NodeProto, inputs: &[Option<&Value>], a: &Attrs) -> Result<Value, OnnxError> {
     let x = float(node, inputs, 0)?;
     let w = float(node, inputs, 1)?;
@@ -122,6 +150,7 @@ pub fn conv(node: &NodeProto, inputs: &[Option<&Value>], a: &Attrs) -> Result<Va
     let dilation = a.dims::<2>("dilations", [1, 1], 1, MAX_WINDOW)?;
     let pads = padding(node, a, hw, k, stride, dilation)?;
     check_windows(node, hw, k, dilation, pads)?;
+    check_output(x.shape[0], m, hw, k, stride, dilation, pads, false)?;
     let bias = match inputs.get(2).copied().flatten() {
         Some(Value::F(b)) if b.shape == [m] => Some(b.t.clone().reshape([m])),
         Some(_) => return Err(malformed(node, format!("bias must have shape [{m}]"))),
@@ -154,6 +183,9 @@ pub fn pool(node: &NodeProto, inputs: &[Option<&Value>], a: &Attrs) -> Result<Va
         }
     }
     let ceil = a.int("ceil_mode", 0) != 0;
+    check_output(
+        x.shape[0], x.shape[1], hw, kernel, stride, dilation, pads, ceil,
+    )?;
     let y = if node.op_type == "MaxPool" {
         let o = MaxPoolOptions::new(kernel)
             .with_stride(stride)
@@ -245,6 +277,8 @@ fn matmul_f(node: &NodeProto, x: &FTensor, y: &FTensor) -> Result<FTensor, OnnxE
     }
     let mut shape = broadcast(&x.shape[..xr - 2], &y.shape[..yr - 2])?;
     shape.extend([n, m]);
+    // [n, 1] x [1, m] is n * m values from n + m in the file.
+    numel(&shape)?;
     Ok(FTensor::wrap(x.t.clone().matmul(y.t.clone()), shape))
 }
 

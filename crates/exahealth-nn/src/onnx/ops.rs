@@ -4,6 +4,7 @@ use burn::tensor::activation;
 use burn::tensor::Device;
 
 use super::attrs::Attrs;
+use super::inputs::{float, input, scalar};
 use super::proto::NodeProto;
 use super::value::{broadcast, decode, FTensor, ITensor, Value};
 use super::{nn_ops, shape_ops, OnnxError};
@@ -56,48 +57,6 @@ pub const SUPPORTED: &[&str] = &[
     "Transpose",
     "Unsqueeze",
 ];
-
-pub fn input<'v>(
-    node: &NodeProto,
-    inputs: &[Option<&'v Value>],
-    i: usize,
-) -> Result<&'v Value, OnnxError> {
-    inputs.get(i).copied().flatten().ok_or_else(|| {
-        OnnxError::Malformed(format!(
-            "{} node {:?} lacks input {i}",
-            node.op_type, node.name
-        ))
-    })
-}
-
-pub fn float<'v>(
-    node: &NodeProto,
-    inputs: &[Option<&'v Value>],
-    i: usize,
-) -> Result<&'v FTensor, OnnxError> {
-    match input(node, inputs, i)? {
-        Value::F(f) => Ok(f),
-        Value::I(_) => Err(OnnxError::Malformed(format!(
-            "{} node {:?}: input {i} must be a float tensor",
-            node.op_type, node.name
-        ))),
-    }
-}
-
-/// A float tensor's single value (e.g. Clip's bounds).
-pub fn scalar(v: &Value) -> Result<f32, OnnxError> {
-    let data = match v {
-        Value::F(f) => f.to_vec()?,
-        Value::I(i) => i.data.iter().map(|&x| x as f32).collect(),
-    };
-    match data.as_slice() {
-        [x] => Ok(*x),
-        _ => Err(OnnxError::Malformed(format!(
-            "expected one value, got {}",
-            data.len()
-        ))),
-    }
-}
 
 /// Runs one node.
 pub fn run_node(
@@ -229,19 +188,20 @@ fn binary(node: &NodeProto, inputs: &[Option<&Value>]) -> Result<Value, OnnxErro
             Ok(Value::F(FTensor::wrap(t, shape)))
         }
         (Value::I(x), Value::I(y)) => {
-            // Shape arithmetic: equal shapes or one side a single value.
-            let n = x.data.len().max(y.data.len());
-            let shape = if x.data.len() >= y.data.len() {
-                x.shape.clone()
-            } else {
-                y.shape.clone()
+            // Shape arithmetic: equal shapes or one side a single value
+            // (which the other side's shape decides, even when that side
+            // is empty).
+            let (n, shape) = match (x.data.len(), y.data.len()) {
+                (a, b) if a == b => (a, x.shape.clone()),
+                (a, 1) => (a, x.shape.clone()),
+                (1, b) => (b, y.shape.clone()),
+                _ => {
+                    return Err(OnnxError::Unsupported(format!(
+                        "integer {op} of shapes {:?} and {:?}",
+                        x.shape, y.shape
+                    )))
+                }
             };
-            if !(x.data.len() == y.data.len() || x.data.len() == 1 || y.data.len() == 1) {
-                return Err(OnnxError::Unsupported(format!(
-                    "integer {op} of shapes {:?} and {:?}",
-                    x.shape, y.shape
-                )));
-            }
             let at = |v: &ITensor, i: usize| v.data[if v.data.len() == 1 { 0 } else { i }];
             let mut data = Vec::with_capacity(n);
             for i in 0..n {

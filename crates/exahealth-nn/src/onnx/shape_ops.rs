@@ -4,9 +4,9 @@
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::attrs::Attrs;
-use super::ops::{float, input};
+use super::inputs::{float, input};
 use super::proto::NodeProto;
-use super::value::{norm_axis, numel, FTensor, ITensor, Value, MAX_RANK};
+use super::value::{norm_axis, numel, numel_of, FTensor, ITensor, Value, MAX_RANK};
 use super::OnnxError;
 
 fn malformed(node: &NodeProto, msg: impl std::fmt::Display) -> OnnxError {
@@ -54,6 +54,12 @@ pub fn reshape(node: &NodeProto, inputs: &[Option<&Value>], a: &Attrs) -> Result
     let target = ints(node, inputs, 1)?;
     let allow_zero = a.int("allowzero", 0) != 0;
     let total = numel(x.shape())?;
+    if target.data.len() > MAX_RANK {
+        return Err(OnnxError::Unsupported(format!(
+            "reshape to rank {}",
+            target.data.len()
+        )));
+    }
     let mut shape = Vec::with_capacity(target.data.len());
     let mut infer = None;
     for (i, &d) in target.data.iter().enumerate() {
@@ -220,6 +226,12 @@ pub fn slice(
     };
     let shape: Vec<usize> = ranges.iter().map(|(s, e)| e - s).collect();
     Ok(match x {
+        Value::F(_) if shape.contains(&0) => {
+            return Err(OnnxError::Unsupported(format!(
+                "Slice node {:?} gives an empty float tensor",
+                node.name
+            )))
+        }
         Value::F(f) => {
             let mut t = f.t.clone();
             for (axis, &(s, e)) in ranges.iter().enumerate() {
@@ -258,8 +270,13 @@ pub fn concat(node: &NodeProto, inputs: &[Option<&Value>], a: &Attrs) -> Result<
                 format!("cannot concatenate {:?} with {:?}", first.shape(), s),
             ));
         }
-        shape[axis] += s[axis];
+        shape[axis] = shape[axis]
+            .checked_add(s[axis])
+            .ok_or_else(|| malformed(node, "concatenated axis overflows"))?;
     }
+    // The result is allocated: one input repeated many times is a small
+    // file and a large tensor.
+    numel_of(&shape, if matches!(first, Value::I(_)) { 8 } else { 4 })?;
     match first {
         Value::F(f0) => {
             let mut ts = Vec::with_capacity(vals.len());
@@ -309,6 +326,9 @@ pub fn squeeze(
     if node.op_type == "Unsqueeze" {
         let axes = axes.ok_or_else(|| malformed(node, "no axes"))?;
         let out_rank = shape.len() + axes.len();
+        if out_rank > MAX_RANK {
+            return Err(OnnxError::Unsupported(format!("rank-{out_rank} result")));
+        }
         let mut norm: Vec<usize> = axes
             .iter()
             .map(|&ax| norm_axis(ax, out_rank))
@@ -409,7 +429,12 @@ pub fn gather(
     } else {
         shape[axis] = picks.len();
     }
+    numel_of(&shape, if matches!(x, Value::I(_)) { 8 } else { 4 })?;
     match x {
+        Value::F(_) if picks.is_empty() => Err(OnnxError::Unsupported(format!(
+            "Gather node {:?} gives an empty float tensor",
+            node.name
+        ))),
         Value::F(f) => {
             let n = picks.len();
             let ind = Tensor::<1, Int>::from_data(TensorData::new(picks, [n]), device);

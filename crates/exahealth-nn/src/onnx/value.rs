@@ -23,13 +23,19 @@ fn malformed(s: impl Into<String>) -> OnnxError {
 
 /// Element count of `dims`, checked.
 pub fn numel(dims: &[usize]) -> Result<usize, OnnxError> {
+    numel_of(dims, 4)
+}
+
+/// Element count of `dims`, checked, with `width` bytes per element held
+/// to the budget.
+pub fn numel_of(dims: &[usize], width: u64) -> Result<usize, OnnxError> {
     let n = dims
         .iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
         .filter(|&n| n <= MAX_ELEMENTS)
         .ok_or_else(|| malformed(format!("tensor of shape {dims:?} is too large")))?;
     // Shapes come from the model file: its f32 data is held to the budget.
-    exahealth_base::budget::check(format!("a tensor of shape {dims:?}"), n as u64 * 4)
+    exahealth_base::budget::check(format!("a tensor of shape {dims:?}"), n as u64 * width)
         .map_err(|e| malformed(e.to_string()))?;
     Ok(n)
 }
@@ -56,7 +62,15 @@ pub struct FTensor {
 
 impl FTensor {
     pub fn from_vec(data: Vec<f32>, shape: Vec<usize>, device: &Device) -> Result<Self, OnnxError> {
-        if numel(&shape)? != data.len() {
+        let n = numel(&shape)?;
+        if n == 0 {
+            // Burn's kernels assume at least one element (a max over an
+            // empty axis panics): empty float tensors are refused here.
+            return Err(OnnxError::Unsupported(format!(
+                "empty float tensor of shape {shape:?}"
+            )));
+        }
+        if n != data.len() {
             return Err(malformed(format!(
                 "{} values for shape {shape:?}",
                 data.len()
@@ -124,7 +138,15 @@ pub struct ITensor {
 
 impl ITensor {
     pub fn new(data: Vec<i64>, shape: Vec<usize>) -> Result<Self, OnnxError> {
-        if numel(&shape)? != data.len() {
+        // Shape operators walk the axes of a value, some once per axis:
+        // a rank from the file must stay small.
+        if shape.len() > MAX_RANK {
+            return Err(OnnxError::Unsupported(format!(
+                "rank-{} integer tensor (at most {MAX_RANK})",
+                shape.len()
+            )));
+        }
+        if numel_of(&shape, 8)? != data.len() {
             return Err(malformed(format!(
                 "{} integers for shape {shape:?}",
                 data.len()
@@ -152,6 +174,14 @@ pub enum Value {
 }
 
 impl Value {
+    /// Bytes the value holds (f32 floats, i64 integers).
+    pub fn bytes(&self) -> u64 {
+        match self {
+            Value::F(f) => f.shape.iter().product::<usize>() as u64 * 4,
+            Value::I(i) => i.data.len() as u64 * 8,
+        }
+    }
+
     pub fn shape(&self) -> &[usize] {
         match self {
             Value::F(f) => &f.shape,
@@ -163,7 +193,8 @@ impl Value {
 pub fn norm_axis(axis: i64, rank: usize) -> Result<usize, OnnxError> {
     let r = rank as i64;
     let a = if axis < 0 { axis + r } else { axis };
-    if a < 0 || a >= r.max(1) {
+    // A scalar has no axis: `0` of rank 0 would index an empty shape.
+    if a < 0 || a >= r {
         return Err(malformed(format!(
             "axis {axis} out of range for rank {rank}"
         )));
@@ -197,6 +228,9 @@ pub fn broadcast(a: &[usize], b: &[usize]) -> Result<Vec<usize>, OnnxError> {
             }
         };
     }
+    // The result is allocated: a broadcast of [n, 1] and [1, n] holds n^2
+    // values built from 2n in the file.
+    numel(&out)?;
     Ok(out)
 }
 
@@ -207,6 +241,13 @@ pub fn decode(t: &TensorProto, device: &Device) -> Result<Value, OnnxError> {
         return Err(OnnxError::Unsupported(format!(
             "tensor {:?} keeps its data in an external file",
             t.name
+        )));
+    }
+    if t.dims.len() > MAX_RANK {
+        return Err(OnnxError::Unsupported(format!(
+            "tensor {:?} of rank {} (at most {MAX_RANK})",
+            t.name,
+            t.dims.len()
         )));
     }
     let mut shape = Vec::with_capacity(t.dims.len());

@@ -2,7 +2,7 @@
 
 use super::tiff_props::tiff_properties;
 use crate::error::Result;
-use crate::slide::{AssociatedSource, Level, Parts};
+use crate::parts::{AssociatedSource, Level, Parts};
 use crate::source::ReadAt;
 use crate::tiff::{tags, TiffAssociated, TiffFile, TiffTiles};
 use std::collections::BTreeMap;

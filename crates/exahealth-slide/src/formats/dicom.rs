@@ -5,7 +5,7 @@ use super::dicom_parse::{parse_header, tag, Header, ParseError, TS_EXPLICIT_LE, 
 use crate::codec::{decode_j2k, decode_jpeg, rgba_bytes, CodecResult, MAX_TILE_PIXELS};
 use crate::error::{Result, SlideError};
 use crate::image::RgbaImage;
-use crate::slide::{AssociatedSource, Level, Parts, TileSource};
+use crate::parts::{AssociatedSource, Level, Parts, TileSource};
 use crate::source::{read_range, FileSource, MemSource, ReadAt};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 
 use super::tiff_props::{tiff_mpp, tiff_properties};
 use crate::error::{Result, SlideError};
-use crate::slide::{Level, Parts};
+use crate::parts::{Level, Parts};
 use crate::source::ReadAt;
 use crate::tiff::{self, tags, TiffFile, TiffTiles};
 use std::collections::BTreeMap;

@@ -11,7 +11,7 @@ mod tiff_props;
 pub use dicom::{parse_frame_index, FrameIndex};
 
 use crate::error::{Result, SlideError};
-use crate::slide::{OpenOptions, Parts};
+use crate::parts::{OpenOptions, Parts};
 use crate::source::{FileSource, ReadAt};
 use crate::tiff::{self, tags};
 use std::path::Path;

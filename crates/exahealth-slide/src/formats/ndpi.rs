@@ -10,7 +10,7 @@ use super::tiff_props::{tiff_mpp, tiff_properties};
 use crate::codec::{decode_jpeg, rgba_bytes, MAX_TILE_PIXELS};
 use crate::error::{Result, SlideError};
 use crate::image::RgbaImage;
-use crate::slide::{AssociatedSource, Level, Parts, TileSource};
+use crate::parts::{AssociatedSource, Level, Parts, TileSource};
 use crate::source::{read_range, ReadAt};
 use crate::tiff::{tags, Ifd, TiffAssociated, TiffFile, TiffTiles};
 use exahealth_base::budget;
@@ -536,7 +536,7 @@ pub(crate) fn open(src: Arc<dyn ReadAt>, path: &Path, tiff: &TiffFile) -> Result
         .map(|(_, s)| Level::new(Box::new(ArcSource(s))))
         .collect();
     if let Some(l) = lens {
-        properties.insert("hamamatsu.SourceLens".into(), crate::slide::format_float(l));
+        properties.insert("hamamatsu.SourceLens".into(), crate::parts::format_float(l));
     }
     let mpp = tiff_mpp(pages[0]);
     Ok(Parts {

@@ -4,7 +4,7 @@
 
 use super::tiff_props::{tiff_mpp, tiff_properties};
 use crate::error::{Result, SlideError};
-use crate::slide::{AssociatedSource, Level, Parts};
+use crate::parts::{AssociatedSource, Level, Parts};
 use crate::source::ReadAt;
 use crate::tiff::{tags, Ifd, TiffAssociated, TiffFile, TiffTiles};
 use std::collections::BTreeMap;

@@ -21,7 +21,7 @@ pub(crate) fn tiff_properties(ifd: &Ifd) -> BTreeMap<String, String> {
         (tags::Y_RESOLUTION, "YResolution"),
     ] {
         if let Some(v) = ifd.f64(tag) {
-            p.insert(format!("tiff.{name}"), crate::slide::format_float(v));
+            p.insert(format!("tiff.{name}"), crate::parts::format_float(v));
         }
     }
     if let Some(u) = ifd.u64(tags::RESOLUTION_UNIT) {

@@ -5,7 +5,7 @@ use super::tags::{self, photometric};
 use crate::codec::{decode_tile, is_image_codec, rgba_bytes, TileFormat, MAX_TILE_PIXELS};
 use crate::error::{Result, SlideError};
 use crate::image::RgbaImage;
-use crate::slide::{AssociatedSource, TileSource};
+use crate::parts::{AssociatedSource, TileSource};
 use crate::source::{read_range, ReadAt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
