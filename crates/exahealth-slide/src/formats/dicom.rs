@@ -603,7 +603,9 @@ fn series_files(path: &Path) -> Result<Vec<Instance>> {
         let inst = open_instance(path)?;
         let series = inst.header.string(tag(0x0020, 0x000E));
         (
+            // A bare file name's parent is "", which no folder is called.
             path.parent()
+                .filter(|p| !p.as_os_str().is_empty())
                 .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
             Some(series),
         )
