@@ -10,11 +10,13 @@
 //!   and annotation labels, saved as `plan.json` + `patches.csv`.
 //! - [`loader`]: parallel, bounded-memory batch loaders over dataset splits
 //!   and slide patch plans, with seeded shuffling and per-sample transforms.
+//! - [`bench`]: loader throughput against a sequential `read_region` loop.
 //!
 //! Depends on no deep-learning crate; loaders yield plain buffers.
 #![forbid(unsafe_code)]
 
 pub mod annotations;
+pub mod bench;
 pub mod dataset;
 pub mod loader;
 pub mod plan;

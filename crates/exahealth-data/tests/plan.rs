@@ -447,3 +447,135 @@ fn a_replan_with_other_parameters_never_keeps_stale_patches() {
     want.insert("notes.txt".into());
     assert_eq!(names, want);
 }
+
+#[test]
+fn plan_or_resume_plans_once_resumes_and_replans_on_a_change() {
+    use exahealth_data::plan::{
+        annotation_file_for, plan_or_resume, slide_stem, PatchFormat, TileJob, TileProgress,
+        TileStatus, OVERLAY_FILE, PATCH_STAMP_FILE,
+    };
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let slide_path = synth(dir.path(), true);
+    assert_eq!(slide_stem(&slide_path), "synth");
+    let out = dir.path().join("tiles").join(slide_stem(&slide_path));
+    let mut p = params(0.5, 32);
+    p.min_tissue = 0.9;
+    let queued = AtomicU64::new(0);
+    let done = AtomicU64::new(0);
+    let progress = |e: TileProgress| match e {
+        TileProgress::PatchesQueued(n) => {
+            queued.fetch_add(n, Ordering::Relaxed);
+        }
+        TileProgress::PatchDone => {
+            done.fetch_add(1, Ordering::Relaxed);
+        }
+        _ => {}
+    };
+    let job = TileJob {
+        slide: &slide_path,
+        out: &out,
+        params: &p,
+        annotations: None,
+        label_fraction: 0.5,
+        patches: Some(PatchFormat::Png),
+    };
+
+    // First call: planned, saved with its QC images, every patch written.
+    let first = plan_or_resume(&job, &progress).unwrap();
+    assert_eq!(first.status, TileStatus::Planned);
+    assert_eq!(first.status.as_str(), "planned");
+    let n = first.plan.patches.len() as u64;
+    assert!(n > 0);
+    assert_eq!(first.plan.summary.patches, n);
+    let w = first.written.unwrap();
+    assert_eq!((w.written, w.skipped), (n, 0));
+    assert_eq!(queued.load(Ordering::Relaxed), n);
+    assert_eq!(done.load(Ordering::Relaxed), n);
+    for f in [PLAN_FILE, PATCHES_FILE, OVERLAY_FILE] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    assert!(out.join("patches").join(PATCH_STAMP_FILE).is_file());
+    let plan_written = std::fs::metadata(out.join(PLAN_FILE))
+        .unwrap()
+        .modified()
+        .unwrap();
+
+    // Second call with the same job: the saved plan is reused, not remade,
+    // and the patch files are kept.
+    let second = plan_or_resume(&job, &progress).unwrap();
+    assert_eq!(second.status, TileStatus::Resumed);
+    assert_eq!(second.plan, first.plan);
+    let w = second.written.unwrap();
+    assert_eq!((w.written, w.skipped), (0, n));
+    let modified = std::fs::metadata(out.join(PLAN_FILE))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(modified, plan_written, "plan.json was rewritten on resume");
+
+    // Coordinates only: still resumed, no patch files touched.
+    let coords = TileJob {
+        patches: None,
+        ..job
+    };
+    let third = plan_or_resume(&coords, &|_| {}).unwrap();
+    assert_eq!(third.status, TileStatus::Resumed);
+    assert!(third.written.is_none());
+
+    // Another stride: the plan is made again and saved with it.
+    let mut p2 = p.clone();
+    p2.stride = 64;
+    let changed = TileJob { params: &p2, ..job };
+    let replanned = plan_or_resume(&changed, &|_| {}).unwrap();
+    assert_eq!(replanned.status, TileStatus::Planned);
+    assert_eq!(replanned.plan.params.stride, 64);
+    assert_eq!(Plan::load(&out).unwrap().params.stride, 64);
+    let w = replanned.written.unwrap();
+    assert_eq!(w.written, replanned.plan.patches.len() as u64);
+    assert_eq!(w.skipped, 0);
+    assert!(replanned.plan.patches.len() < first.plan.patches.len());
+
+    // An annotation file is a parameter too: adding one re-plans with labels.
+    let ann = dir.path().join("ann");
+    std::fs::create_dir(&ann).unwrap();
+    let set = AnnotationSet {
+        annotations: vec![Annotation {
+            name: "box".into(),
+            class: Some("Tumor".into()),
+            color: None,
+            geometry: Geometry::Rectangle {
+                min: Point::new(0.0, 0.0),
+                max: Point::new(1024.0, 1024.0),
+            },
+        }],
+        groups: vec![],
+    };
+    annotations::write(&set, &ann.join("synth.geojson")).unwrap();
+    let ann_file = annotation_file_for(&ann, &slide_path).unwrap();
+    assert_eq!(ann_file, ann.join("synth.geojson"));
+    assert_eq!(annotation_file_for(&ann, Path::new("other.svs")), None);
+    let labelled = TileJob {
+        params: &p2,
+        annotations: Some(&ann_file),
+        patches: None,
+        ..job
+    };
+    let r = plan_or_resume(&labelled, &|_| {}).unwrap();
+    assert_eq!(r.status, TileStatus::Planned);
+    assert_eq!(r.plan.classes, vec!["Tumor".to_string()]);
+    assert_eq!(
+        plan_or_resume(&labelled, &|_| {}).unwrap().status,
+        TileStatus::Resumed
+    );
+
+    // A slide that is not there is a typed error naming it.
+    let missing = dir.path().join("absent.svs");
+    let gone = TileJob {
+        slide: &missing,
+        ..job
+    };
+    let e = plan_or_resume(&gone, &|_| {}).unwrap_err();
+    assert!(matches!(e, PlanError::SlideOpen { .. }), "{e:?}");
+    assert!(e.to_string().contains("absent.svs"), "{e}");
+}

@@ -28,4 +28,14 @@ pub enum ImageError {
     /// (`exahealth_base::budget`); the file may be genuine but too large.
     #[error(transparent)]
     Budget(#[from] exahealth_base::BudgetError),
+    /// A parameter out of range; the message says which and why.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// An image could not be written to `path`.
+    #[error("cannot write {path}")]
+    Write {
+        path: std::path::PathBuf,
+        #[source]
+        source: Box<ImageError>,
+    },
 }

@@ -4,6 +4,8 @@
 //! - [`Image`]: an N-D array with an element type ([`DataType`]), an axis
 //!   layout in ECVL's vocabulary (`x y z c t`), voxel spacing, a colour type
 //!   and a metadata map.
+//! - [`bench`]: the 8-bit kernels timed best-of-N, for comparison with
+//!   OpenCV in the same run.
 //!
 //! The crate knows nothing about whole-slide formats (that is
 //! `exahealth-slide`) and nothing about Burn: conversions to tensors live in
@@ -18,6 +20,7 @@
 #![deny(unsafe_code)]
 
 pub mod augment;
+pub mod bench;
 mod error;
 mod image;
 pub mod io;

@@ -36,6 +36,44 @@ pub enum NnError {
     /// The data source produced no batch.
     #[error("the data source is empty: {0}")]
     EmptyData(String),
+    /// A file could not be read.
+    #[error("cannot read {path}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A folder has no readable `model.json`.
+    #[error("{path}: not a model folder (train one with `exahealth train`)")]
+    NotAModelFolder {
+        /// The `model.json` looked for.
+        path: PathBuf,
+        /// Why it could not be read.
+        source: std::io::Error,
+    },
+    /// `model.json` is not a model spec.
+    #[error("{path}: bad model spec")]
+    BadModelSpec {
+        /// The `model.json`.
+        path: PathBuf,
+        /// The parser's error.
+        source: serde_json::Error,
+    },
+    /// `model.json` parses but lacks what rebuilding the model needs.
+    #[error("{0}: the model spec needs classes, an image size and channels")]
+    IncompleteModelSpec(PathBuf),
+    /// `embedding.json` is not an embedding description.
+    #[error("{path}: not an embedding description")]
+    BadEmbedding {
+        /// The `embedding.json`.
+        path: PathBuf,
+        /// The parser's error.
+        source: serde_json::Error,
+    },
+    /// A slide name that is not one plain folder name.
+    #[error("{0:?} is not a slide name (a folder name, without `/` or `..`)")]
+    SlideName(String),
 }
 
 impl NnError {

@@ -11,9 +11,12 @@
 //! - [`bench`]: training and inference throughput on random input.
 //! - [`data`]: `ndarray` batches in, tensors out; [`sources`] adapts
 //!   exahealth-data's dataset and patch-plan sources.
+//! - [`model_folder`]: what a run leaves for prediction: `model.json`
+//!   ([`model_folder::ModelSpec`]), the weights file and the model card.
 //! - [`features`] and [`bags`]: per-slide patch embeddings (computed through
 //!   a patch plan, stored as safetensors) and the bags of them that
-//!   attention MIL trains on with slide-level labels.
+//!   attention MIL trains on with slide-level labels; [`embedding`]: the
+//!   `embedding.json` naming a features folder's extractor and slides.
 //! - [`wsi`]: whole-slide prediction through a patch plan: score table,
 //!   pyramidal TIFF heatmap, thumbnail overlay, slide-level scores.
 //! - [`metrics`]: accuracy, balanced accuracy, precision/recall/F1, ROC AUC,
@@ -40,12 +43,14 @@ pub mod bags;
 pub mod bench;
 pub mod card;
 pub mod data;
+pub mod embedding;
 mod error;
 pub mod features;
 pub mod infer;
 mod kernels;
 pub mod loss;
 pub mod metrics;
+pub mod model_folder;
 pub mod models;
 pub mod onnx;
 pub mod optim;

@@ -7,10 +7,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use exahealth_nn::model_folder::{ModelSpec, Task, WEIGHTS_FILE};
 use exahealth_nn::models::Architecture;
 use exahealth_slide::writer::{write_pyramid, PyramidOptions, TileCompression};
-
-use crate::train::{ModelSpec, Task};
 
 const SLIDES: usize = 16;
 const TRAINING: usize = 12;
@@ -88,11 +87,8 @@ fn write_extractor(dir: &Path) -> Result<()> {
     let device = exahealth_nn::cpu_device();
     device.seed(7);
     let model = spec.architecture.init(&device)?;
-    exahealth_nn::train::save_weights(&model, &dir.join("model.safetensors"))?;
-    exahealth_nn::atomic::write_atomic(
-        &dir.join("model.json"),
-        &serde_json::to_vec_pretty(&spec)?,
-    )?;
+    exahealth_nn::train::save_weights(&model, &dir.join(WEIGHTS_FILE))?;
+    spec.write(dir)?;
     Ok(())
 }
 

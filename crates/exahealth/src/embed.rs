@@ -9,13 +9,13 @@ use clap::Args;
 use exahealth_data::loader::SlidePatchSource;
 use exahealth_data::plan::Plan;
 use exahealth_nn::cpu_device;
+use exahealth_nn::embedding::{check_slide_name, EmbeddedSlide, Embedding, Extractor};
 use exahealth_nn::features::{embed_patches, write_features, Normalisation, FEATURES_FILE};
+use exahealth_nn::model_folder::{ModelSpec, Task, WEIGHTS_FILE};
 use exahealth_nn::models::{Architecture, Network};
 use exahealth_nn::sources::SampleBatches;
-use serde::{Deserialize, Serialize};
 
 use crate::progress;
-use crate::train::{ModelSpec, Task};
 
 /// Patch embeddings of slides, for multiple-instance learning (MIL).
 ///
@@ -76,87 +76,6 @@ pub struct EmbedArgs {
     pub threads: usize,
 }
 
-/// The network that embeds, and how patches are prepared for it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Extractor {
-    /// The model folder or weights file, as given.
-    pub source: String,
-    /// SHA-256 of the weights (`model.safetensors` or the PyTorch file).
-    pub sha256: String,
-    /// Short architecture name (`resnet18`, `small-cnn`, ...).
-    pub architecture: String,
-    /// Patch side in pixels.
-    pub image_size: u32,
-    /// Per-channel mean and deviation applied to pixels in 0..1.
-    pub mean: Vec<f32>,
-    pub std: Vec<f32>,
-}
-
-impl Extractor {
-    /// Whether both embed patches identically: same weights, architecture
-    /// and input preparation, wherever the weights file lies.
-    pub fn same_as(&self, other: &Extractor) -> bool {
-        self.sha256 == other.sha256
-            && self.architecture == other.architecture
-            && self.image_size == other.image_size
-            && self.mean == other.mean
-            && self.std == other.std
-    }
-}
-
-/// One embedded slide.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EmbeddedSlide {
-    /// The slide file the plan names.
-    pub slide: String,
-    pub patches: usize,
-    /// SHA-256 of the plan's patches.csv the rows follow.
-    pub plan_sha256: String,
-}
-
-/// `embedding.json` of a features folder.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Embedding {
-    pub extractor: Extractor,
-    /// Features per patch.
-    pub width: usize,
-    /// By slide stem.
-    pub slides: BTreeMap<String, EmbeddedSlide>,
-}
-
-pub const EMBEDDING_FILE: &str = "embedding.json";
-
-impl Embedding {
-    /// The `embedding.json` of `folder`, if there is one.
-    pub fn read(folder: &Path) -> Result<Option<Self>> {
-        let path = folder.join(EMBEDDING_FILE);
-        if !path.exists() {
-            return Ok(None);
-        }
-        let bytes =
-            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let e = serde_json::from_slice(&bytes)
-            .with_context(|| format!("{}: not an embedding description", path.display()))?;
-        Ok(Some(e))
-    }
-
-    fn write(&self, folder: &Path) -> Result<()> {
-        let json = serde_json::to_vec_pretty(self)?;
-        exahealth_nn::atomic::write_atomic(&folder.join(EMBEDDING_FILE), &json)?;
-        Ok(())
-    }
-}
-
-/// Checks that a slide name (a folder name under the plans or features
-/// folder) is one plain path component, so joining it stays inside.
-pub(crate) fn check_slide_name(name: &str) -> Result<()> {
-    let mut parts = Path::new(name).components();
-    match (parts.next(), parts.next()) {
-        (Some(std::path::Component::Normal(_)), None) => Ok(()),
-        _ => bail!("{name:?} is not a slide name (a folder name, without `/` or `..`)"),
-    }
-}
-
 fn sha256(path: &Path) -> Result<String> {
     Ok(exahealth_nn::card::hash_file(path)
         .with_context(|| format!("cannot hash {}", path.display()))?
@@ -179,7 +98,7 @@ fn load_extractor(args: &EmbedArgs) -> Result<(Network, Extractor)> {
         let model = spec.load(&args.model)?;
         let extractor = Extractor {
             source,
-            sha256: sha256(&args.model.join("model.safetensors"))?,
+            sha256: sha256(&args.model.join(WEIGHTS_FILE))?,
             architecture: spec.architecture.name(),
             image_size: spec.image_size,
             mean: vec![0.0; 3],

@@ -6,11 +6,13 @@ use anyhow::{Context, Result};
 use clap::Args;
 use exahealth_data::dataset::read_dataset;
 use exahealth_nn::cpu_device;
+use exahealth_nn::embedding::check_slide_name;
 use exahealth_nn::loss::LossConfig;
 use exahealth_nn::metrics::ClassificationReport;
+use exahealth_nn::model_folder::{ModelSpec, Task};
 use exahealth_nn::train::evaluate;
 
-use crate::train::{ModelSpec, Task};
+use crate::train_data::model_source;
 
 /// Score a trained model on a dataset split, or a MIL model on labelled slides.
 ///
@@ -74,7 +76,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     if dataset.split_indices(&args.split).is_none() {
         anyhow::bail!("{} has no split named {:?}", data.display(), args.split);
     }
-    let source = spec.source(dataset, Some(&args.split))?;
+    let source = model_source(&spec, dataset, Some(&args.split))?;
     let loss = LossConfig::default();
     let e = evaluate(&model, &source, args.batch, &loss, &cpu_device())?;
     if args.json {
@@ -126,7 +128,7 @@ fn eval_bags(args: &EvalArgs, bags: &Path) -> Result<()> {
         args.slides.clone()
     };
     for slide in &slides {
-        crate::embed::check_slide_name(slide)?;
+        check_slide_name(slide)?;
     }
     if slides.is_empty() {
         anyhow::bail!(

@@ -8,9 +8,10 @@ use exahealth_data::dataset::{Dataset, Sample};
 use exahealth_nn::cpu_device;
 use exahealth_nn::data::BatchSource;
 use exahealth_nn::infer::{predict, Prediction};
+use exahealth_nn::model_folder::{ModelSpec, Task};
 use exahealth_nn::train::argmax;
 
-use crate::train::{ModelSpec, Task};
+use crate::train_data::model_source;
 
 /// Predict with a trained model: classes of images, whole slides through
 /// their patch plans, or slides from their patch embeddings with a MIL
@@ -175,7 +176,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
         base_dir: PathBuf::from("."),
         ..Default::default()
     };
-    let source = spec.source(dataset, None)?;
+    let source = model_source(&spec, dataset, None)?;
     let all: Vec<usize> = (0..source.len()).collect();
     for chunk in all.chunks(args.batch.max(1)) {
         let batch = source.batch(chunk)?;

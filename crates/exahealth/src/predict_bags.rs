@@ -11,15 +11,14 @@ use exahealth_nn::burn::tensor::activation::softmax;
 use exahealth_nn::burn::tensor::Device;
 use exahealth_nn::cpu_device;
 use exahealth_nn::data::{tensor_to_array, to_tensor};
+use exahealth_nn::embedding::{check_slide_name, Embedding};
 use exahealth_nn::features::{read_features, FEATURES_FILE};
+use exahealth_nn::model_folder::{ModelSpec, Task};
 use exahealth_nn::models::{AttentionMil, Network};
 use exahealth_nn::train::argmax;
 use exahealth_nn::wsi::{heatmap, PatchScore};
 use exahealth_slide::Slide;
 use serde::Serialize;
-
-use crate::embed::Embedding;
-use crate::train::{ModelSpec, Task};
 
 /// Options of the MIL mode.
 pub struct BagOptions<'a> {
@@ -56,7 +55,7 @@ pub fn run(model_dir: &Path, slides: &[String], o: &BagOptions<'_>) -> Result<()
         slides.to_vec()
     };
     for stem in &stems {
-        crate::embed::check_slide_name(stem)?;
+        check_slide_name(stem)?;
     }
     let device = cpu_device();
     for stem in &stems {

@@ -6,13 +6,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use exahealth_data::loader::SlidePatchSource;
 use exahealth_nn::cpu_device;
+use exahealth_nn::model_folder::{ModelSpec, Task};
 use exahealth_nn::sources::SampleBatches;
 use exahealth_nn::wsi::{heatmap, predict_patches, slide_score, write_scores_csv, SlideScore};
 use exahealth_slide::Slide;
 use serde::Serialize;
 
 use crate::progress;
-use crate::train::{ModelSpec, Task};
 
 /// Options of the whole-slide mode.
 pub struct SlideOptions<'a> {

@@ -5,13 +5,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use exahealth_data::dataset::Dataset;
-use exahealth_data::loader::{DatasetSource, ImageOptions, LabelMode};
-use exahealth_nn::models::{Architecture, Network};
-use exahealth_nn::sources::SampleBatches;
+use exahealth_nn::cpu_train_device;
+use exahealth_nn::model_folder::{ModelSpec, Task};
+use exahealth_nn::models::Architecture;
 use exahealth_nn::train::{train, Event, Monitor, Run, TrainConfig};
-use exahealth_nn::{cpu_device, cpu_train_device};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::progress;
 
@@ -150,84 +148,6 @@ fn validation() -> String {
     "validation".into()
 }
 
-/// Classification, segmentation, or slide classification from bags of
-/// patch embeddings (multiple-instance learning).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Task {
-    Classification,
-    Segmentation,
-    Mil,
-}
-
-impl Task {
-    pub fn name(self) -> &'static str {
-        match self {
-            Task::Classification => "classification",
-            Task::Segmentation => "segmentation",
-            Task::Mil => "mil",
-        }
-    }
-}
-
-/// `model.json` in a model folder: how to rebuild and feed the model.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ModelSpec {
-    pub task: Task,
-    pub architecture: Architecture,
-    pub classes: Vec<String>,
-    /// Input channels (MIL: features per patch).
-    pub channels: usize,
-    /// Input side in pixels (MIL: the extractor's).
-    pub image_size: u32,
-    /// MIL: the extractor whose embeddings the model takes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub embedding: Option<crate::embed::Extractor>,
-}
-
-impl ModelSpec {
-    pub fn read(dir: &Path) -> Result<Self> {
-        let path = dir.join("model.json");
-        let text = std::fs::read(&path).with_context(|| {
-            format!(
-                "{}: not a model folder (train one with `exahealth train`)",
-                path.display()
-            )
-        })?;
-        let spec: ModelSpec = serde_json::from_slice(&text)
-            .with_context(|| format!("{}: bad model spec", path.display()))?;
-        if spec.classes.is_empty() || spec.image_size == 0 || spec.channels == 0 {
-            bail!(
-                "{}: the model spec needs classes, an image size and channels",
-                path.display()
-            );
-        }
-        Ok(spec)
-    }
-
-    /// The model with the folder's weights, in validation mode on the CPU.
-    pub fn load(&self, dir: &Path) -> Result<Network> {
-        let device = cpu_device();
-        let model = self.architecture.init(&device)?;
-        let weights = dir.join("model.safetensors");
-        Ok(exahealth_nn::train::load_weights(model, &weights)?)
-    }
-
-    pub fn source(
-        &self,
-        dataset: Dataset,
-        split: Option<&str>,
-    ) -> Result<SampleBatches<DatasetSource>> {
-        let options = ImageOptions {
-            size: Some((self.image_size, self.image_size)),
-            channels: self.channels,
-            labels: LabelMode::Class,
-        };
-        let source = DatasetSource::new(dataset, split, options)?;
-        Ok(SampleBatches::new(source, self.classes.len()))
-    }
-}
-
 pub fn run(args: TrainArgs) -> Result<()> {
     let text = std::fs::read_to_string(&args.config)
         .with_context(|| format!("cannot read the run file {}", args.config.display()))?;
@@ -323,8 +243,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     }
     std::fs::create_dir_all(&output)
         .with_context(|| format!("cannot create {}", output.display()))?;
-    let spec_json = serde_json::to_vec_pretty(&spec)?;
-    exahealth_nn::atomic::write_atomic(&output.join("model.json"), &spec_json)?;
+    spec.write(&output)?;
 
     let outcome = exahealth_nn::bench::with_threads(args.threads, || -> Result<_> {
         let device = cpu_train_device();

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use exahealth_nn::bags::{Bag, BagSource};
+use exahealth_nn::embedding::{check_slide_name, Embedding, EMBEDDING_FILE};
 use exahealth_nn::features::{read_features, FEATURES_FILE};
 use serde::Deserialize;
 
-use crate::embed::{Embedding, EMBEDDING_FILE};
 use crate::train_data::{CardData, Prepared};
 
 /// The `[bags]` table of a run file.
@@ -121,7 +121,7 @@ pub fn from_bags(bags: &BagsData, base: &Path, seed: u64) -> Result<(Prepared, E
     }
     let mut seen = BTreeSet::new();
     for name in bags.training.iter().chain(&bags.validation) {
-        crate::embed::check_slide_name(name)?;
+        check_slide_name(name)?;
         if !seen.insert(name) {
             bail!("[bags] lists slide {name:?} twice (training and validation must not overlap)");
         }

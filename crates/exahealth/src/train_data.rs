@@ -10,6 +10,7 @@ use exahealth_data::dataset::{read_dataset, Dataset, Label};
 use exahealth_data::loader::{DatasetSource, ImageOptions, LabelMode, SlidePatchSource, Transform};
 use exahealth_data::plan::{Plan, BACKGROUND};
 use exahealth_nn::data::BatchSource;
+use exahealth_nn::model_folder::ModelSpec;
 use exahealth_nn::sources::SampleBatches;
 use serde::Deserialize;
 
@@ -254,4 +255,21 @@ pub(crate) fn slide_path(recorded: &str, base: &Path) -> Result<PathBuf> {
         "the slide {recorded} named by a plan is neither at that path nor under {}",
         base.display()
     )
+}
+
+/// A dataset's images (a split of it, or all) shaped for the model a
+/// model folder describes, with class labels: what `predict` and `eval`
+/// feed a trained image model.
+pub fn model_source(
+    spec: &ModelSpec,
+    dataset: Dataset,
+    split: Option<&str>,
+) -> Result<SampleBatches<DatasetSource>> {
+    let options = ImageOptions {
+        size: Some((spec.image_size, spec.image_size)),
+        channels: spec.channels,
+        labels: LabelMode::Class,
+    };
+    let source = DatasetSource::new(dataset, split, options)?;
+    Ok(SampleBatches::new(source, spec.classes.len()))
 }

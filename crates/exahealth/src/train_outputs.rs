@@ -8,10 +8,9 @@ use exahealth_nn::card::{
     hash_files, ArchitectureInfo, InputSpec, ModelCard, Normalization, TrainingData,
 };
 use exahealth_nn::metrics::MetricSet;
+use exahealth_nn::model_folder::{ModelSpec, Task, CARD_FILE, WEIGHTS_FILE};
 use exahealth_nn::plot::{write_png, Curves, PlotOptions};
 use exahealth_nn::train::{History, TrainConfig};
-
-use crate::train::ModelSpec;
 
 /// Everything a card says about one finished run.
 pub struct FinishedRun<'a> {
@@ -31,7 +30,7 @@ pub fn write(output: &Path, run: &FinishedRun<'_>) -> Result<()> {
     write_png(&png, &curves, PlotOptions::default())
         .with_context(|| format!("cannot write {}", png.display()))?;
     let card = card(run)?;
-    let path = output.join("model_card.json");
+    let path = output.join(CARD_FILE);
     card.write(&path)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
@@ -45,7 +44,7 @@ fn card(run: &FinishedRun<'_>) -> Result<ModelCard> {
         parameters: Some(run.parameters as u64),
     };
     // A MIL model reads `channels` features per patch, not pixels.
-    let side = if spec.task == crate::train::Task::Mil {
+    let side = if spec.task == Task::Mil {
         1
     } else {
         spec.image_size as usize
@@ -65,7 +64,7 @@ fn card(run: &FinishedRun<'_>) -> Result<ModelCard> {
         },
     };
     let mut card = ModelCard::new(spec.task.name(), architecture, spec.classes.clone(), input);
-    card.weights = Some("model.safetensors".into());
+    card.weights = Some(WEIGHTS_FILE.into());
     card.seed = Some(run.config.seed);
     card.epochs = Some(run.history.epochs.len() as u64);
     let fingerprint = hash_files(&run.data.root, &run.data.files)

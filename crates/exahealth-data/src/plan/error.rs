@@ -53,6 +53,57 @@ pub enum PlanError {
     Inconsistent { path: PathBuf, message: String },
     #[error("cannot encode patch {x}_{y}: {message}")]
     Encode { x: u64, y: u64, message: String },
+    // The steps of `plan_or_resume`, each naming its file or folder; the
+    // cause is the source.
+    /// The slide cannot be opened (missing, unreadable, not a slide).
+    #[error("cannot open slide {path}")]
+    SlideOpen {
+        path: PathBuf,
+        #[source]
+        source: exahealth_slide::SlideError,
+    },
+    /// The slide's annotation file cannot be hashed or read.
+    #[error("cannot read annotations {path}")]
+    AnnotationFile {
+        path: PathBuf,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The plan in `dir` was judged current but cannot be read back.
+    #[error("cannot read the saved plan in {dir}")]
+    SavedPlan {
+        dir: PathBuf,
+        #[source]
+        source: Box<PlanError>,
+    },
+    /// Planning the slide failed.
+    #[error("cannot plan {path}")]
+    Planning {
+        path: PathBuf,
+        #[source]
+        source: Box<PlanError>,
+    },
+    /// The slide's output folder cannot be created.
+    #[error("cannot create {dir}")]
+    CreateDir {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The plan cannot be saved in `dir`.
+    #[error("cannot write the plan to {dir}")]
+    SavePlan {
+        dir: PathBuf,
+        #[source]
+        source: Box<PlanError>,
+    },
+    /// The patch files cannot be written to `dir`.
+    #[error("cannot write patches to {dir}")]
+    WritePatches {
+        dir: PathBuf,
+        #[source]
+        source: Box<PlanError>,
+    },
 }
 
 impl PlanError {

@@ -22,11 +22,16 @@
 //! documented in `docs/patch-plans.md`. [`write_patches`] writes the
 //! patches as PNG or JPEG files; [`write_qc`] the tissue mask, an overlay
 //! and the tissue outlines (GeoJSON, level-0 pixels) for quality control.
+//!
+//! [`plan_or_resume`] does all of that for one slide and an output folder,
+//! resumably: a plan still current for the parameters and the slide's
+//! content is reused, and patch files already written are kept.
 
 mod compute;
 mod error;
 mod extract;
 mod identity;
+mod orchestrate;
 mod qc;
 mod store;
 
@@ -34,6 +39,9 @@ pub use compute::{plan_slide, Planned};
 pub use error::PlanError;
 pub use extract::{patch_file_name, write_patches, PatchFormat, WriteReport, PATCH_STAMP_FILE};
 pub use identity::{file_identity, SlideIdentity};
+pub use orchestrate::{
+    annotation_file_for, plan_or_resume, slide_stem, TileJob, TileOutcome, TileProgress, TileStatus,
+};
 pub use qc::{write_qc, MASK_FILE, OVERLAY_FILE, TISSUE_GEOJSON};
 pub use store::{PATCHES_FILE, PATCHES_HEADER, PLAN_FILE};
 

@@ -272,7 +272,7 @@ pub fn train<M: Model>(
     }
     let final_model = best_model.unwrap_or_else(|| model.valid());
     if let Some(dir) = run.out_dir {
-        save_weights(&final_model, &dir.join("model.safetensors"))?;
+        save_weights(&final_model, &dir.join(crate::model_folder::WEIGHTS_FILE))?;
     }
     Ok(TrainOutcome {
         model: final_model,

@@ -4,12 +4,10 @@
 use crate::progress;
 use anyhow::{bail, Context, Result};
 use clap::{ArgGroup, Args, ValueEnum};
-use exahealth_data::annotations;
 use exahealth_data::plan::{
-    file_identity, plan_slide, write_patches, write_qc, AnnotationParams, PatchFormat, Plan,
-    PlanParams, Resolution, SlideIdentity, TissueSettings,
+    annotation_file_for, plan_or_resume, PatchFormat, PlanParams, Resolution, TileJob,
+    TileProgress, TissueSettings,
 };
-use exahealth_slide::Slide;
 use indicatif::{MultiProgress, ProgressBar};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -131,12 +129,8 @@ pub struct SlideSummary {
     pub error: Option<String>,
 }
 
-pub(crate) fn stem(path: &Path) -> String {
-    path.file_stem()
-        .or_else(|| path.file_name())
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "slide".into())
-}
+/// The output subfolder name of a slide (also used by `predict --slides`).
+pub(crate) use exahealth_data::plan::slide_stem as stem;
 
 fn resolution(a: &TileArgs) -> Result<Resolution> {
     Ok(match (a.mpp, a.magnification, a.level, a.downsample) {
@@ -146,19 +140,6 @@ fn resolution(a: &TileArgs) -> Result<Resolution> {
         (None, None, None, Some(d)) => Resolution::Downsample(d),
         _ => bail!("give exactly one of --mpp, --magnification, --level, --downsample"),
     })
-}
-
-/// The annotation file for a slide, if any.
-fn annotation_file(a: &TileArgs, slide: &Path) -> Option<PathBuf> {
-    let ann = a.annotations.as_ref()?;
-    if !ann.is_dir() {
-        return Some(ann.clone());
-    }
-    let s = stem(slide);
-    ["geojson", "json", "xml"]
-        .iter()
-        .map(|ext| ann.join(format!("{s}.{ext}")))
-        .find(|p| p.is_file())
 }
 
 pub fn run(a: TileArgs) -> Result<()> {
@@ -263,55 +244,33 @@ fn tile_one(
     patches_bar: &ProgressBar,
 ) -> Result<SlideSummary> {
     let out = a.out.join(stem(path));
-    let slide =
-        Slide::open(path).with_context(|| format!("cannot open slide {}", path.display()))?;
-    let identity = SlideIdentity::of(&slide)?;
-    let mut params = base.clone();
-    let ann_file = annotation_file(a, path);
-    if let Some(f) = &ann_file {
-        let (_, _, hash) =
-            file_identity(f).with_context(|| format!("cannot read annotations {}", f.display()))?;
-        params.annotations = Some(AnnotationParams {
-            path: f.display().to_string(),
-            quick_hash: hash,
-            min_fraction: a.label_fraction,
-        });
-    }
-    let (plan, status) = if Plan::is_current(&out, &params, &identity) {
-        let plan = Plan::load(&out)
-            .with_context(|| format!("cannot read the saved plan in {}", out.display()))?;
-        tracing::info!(slide = %path.display(), "plan is current; skipped");
-        (plan, "resumed")
-    } else {
-        let set = match &ann_file {
-            Some(f) => Some(
-                annotations::read(f)
-                    .with_context(|| format!("cannot read annotations {}", f.display()))?,
-            ),
-            None => None,
-        };
-        let planned = plan_slide(&slide, &params, set.as_ref())
-            .with_context(|| format!("cannot plan {}", path.display()))?;
-        std::fs::create_dir_all(&out)
-            .with_context(|| format!("cannot create {}", out.display()))?;
-        let saving = Instant::now();
-        write_qc(&planned, &out)?;
-        // plan.json last: its presence marks the slide as done.
-        planned
-            .plan
-            .save(&out)
-            .with_context(|| format!("cannot write the plan to {}", out.display()))?;
-        tracing::debug!(
-            slide = %path.display(),
-            seconds = saving.elapsed().as_secs_f64(),
-            "wrote plan and QC images"
-        );
-        (planned.plan, "planned")
+    let ann_file = a
+        .annotations
+        .as_deref()
+        .and_then(|ann| annotation_file_for(ann, path));
+    let job = TileJob {
+        slide: path,
+        out: &out,
+        params: base,
+        annotations: ann_file.as_deref(),
+        label_fraction: a.label_fraction,
+        patches: match a.format {
+            TileFormat::Coords => None,
+            TileFormat::Png => Some(PatchFormat::Png),
+            TileFormat::Jpeg => Some(PatchFormat::Jpeg { quality: a.quality }),
+        },
     };
-    let mut s = SlideSummary {
+    let done = plan_or_resume(&job, &|p| match p {
+        TileProgress::PatchesQueued(n) => patches_bar.inc_length(n),
+        TileProgress::PatchDone => patches_bar.inc(1),
+        _ => {}
+    })?;
+    let plan = &done.plan;
+    let written = done.written.unwrap_or_default();
+    Ok(SlideSummary {
         slide: path.display().to_string(),
         out: out.display().to_string(),
-        status: status.into(),
+        status: done.status.as_str().into(),
         patches: plan.summary.patches,
         candidates: plan.summary.candidates,
         per_label: plan.summary.per_label.clone(),
@@ -320,22 +279,10 @@ fn tile_one(
         level: plan.target.level,
         read_size: plan.target.read_size,
         target_mpp: plan.target.mpp,
+        patches_written: written.written,
+        patches_skipped: written.skipped,
         ..SlideSummary::default()
-    };
-    let format = match a.format {
-        TileFormat::Coords => None,
-        TileFormat::Png => Some(PatchFormat::Png),
-        TileFormat::Jpeg => Some(PatchFormat::Jpeg { quality: a.quality }),
-    };
-    if let Some(format) = format {
-        patches_bar.inc_length(plan.patches.len() as u64);
-        let dir = out.join("patches");
-        let r = write_patches(&slide, &plan, &dir, format, &|| patches_bar.inc(1))
-            .with_context(|| format!("cannot write patches to {}", dir.display()))?;
-        s.patches_written = r.written;
-        s.patches_skipped = r.skipped;
-    }
-    Ok(s)
+    })
 }
 
 fn print_summary(s: &SlideSummary) {
