@@ -142,6 +142,25 @@ fn check(name: &str, bytes: &[u8], runs: &[(Expect, &[&str])]) -> Vec<Option<i32
     codes
 }
 
+/// `slide region {file}` of `width` x `height` at the origin into `{out}.png`.
+fn region_args<'a>(width: &'a str, height: &'a str) -> [&'a str; 13] {
+    [
+        "slide",
+        "region",
+        "{file}",
+        "--x",
+        "0",
+        "--y",
+        "0",
+        "--width",
+        width,
+        "--height",
+        height,
+        "-o",
+        "{out}.png",
+    ]
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -191,25 +210,14 @@ fn a_level_almost_four_billion_pixels_wide_is_refused_or_read_in_bounds() {
 
 #[test]
 fn philips_metadata_cut_in_the_wrong_place_does_not_panic() {
-    let region: &[&str] = &[
-        "slide",
-        "region",
-        "{file}",
-        "--x",
-        "0",
-        "--y",
-        "0",
-        "--width",
-        "8",
-        "--height",
-        "8",
-        "-o",
-        "{out}.png",
-    ];
+    let region = region_args("8", "8");
     check(
         "philips.tiff",
         &exahealth_hostile::philips_bad_spacing(),
-        &[(Survives, &["slide", "info", "{file}"]), (Survives, region)],
+        &[
+            (Survives, &["slide", "info", "{file}"]),
+            (Survives, &region),
+        ],
     );
 }
 
@@ -270,21 +278,7 @@ fn a_dicom_wsi_frame_with_fewer_components_than_its_header_is_refused() {
     let (jls, w, h) = gray_jls();
     let file = exahealth_hostile::dicom_wsi_jpegls_component_mismatch(&jls, w, h);
     let (w, h) = (w.to_string(), h.to_string());
-    let region: &[&str] = &[
-        "slide",
-        "region",
-        "{file}",
-        "--x",
-        "0",
-        "--y",
-        "0",
-        "--width",
-        &w,
-        "--height",
-        &h,
-        "-o",
-        "{out}.png",
-    ];
+    let region = region_args(&w, &h);
     // Opening may already refuse it; if it opens, reading must.
     let codes = check(
         "wsi-mismatch.dcm",
@@ -292,7 +286,7 @@ fn a_dicom_wsi_frame_with_fewer_components_than_its_header_is_refused() {
         &[(Survives, &["slide", "info", "{file}"])],
     );
     if codes == [Some(0)] {
-        check("wsi-mismatch.dcm", &file, &[(Refused, region)]);
+        check("wsi-mismatch.dcm", &file, &[(Refused, &region)]);
     }
 }
 
