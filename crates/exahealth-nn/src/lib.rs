@@ -16,7 +16,12 @@
 //! - [`features`] and [`bags`]: per-slide patch embeddings (computed through
 //!   a patch plan, stored as safetensors) and the bags of them that
 //!   attention MIL trains on with slide-level labels; [`embedding`]: the
-//!   `embedding.json` naming a features folder's extractor and slides.
+//!   `embedding.json` naming a features folder's extractor and slides;
+//!   [`labels`]: the CSV table of slide labels; [`mil_inference`]: slide
+//!   classes and attention maps from an attention-MIL model folder and a
+//!   bags folder, and slide-level scores on labelled slides.
+//! - [`run_file`]: the TOML run file of `exahealth train` (task, model,
+//!   data, `[train]`), parsed and checked.
 //! - [`wsi`]: whole-slide prediction through a patch plan: score table,
 //!   pyramidal TIFF heatmap, thumbnail overlay, slide-level scores.
 //! - [`metrics`]: accuracy, balanced accuracy, precision/recall/F1, ROC AUC,
@@ -48,8 +53,10 @@ mod error;
 pub mod features;
 pub mod infer;
 mod kernels;
+pub mod labels;
 pub mod loss;
 pub mod metrics;
+pub mod mil_inference;
 pub mod model_folder;
 pub mod models;
 pub mod onnx;
@@ -58,6 +65,7 @@ pub mod plot;
 #[cfg(feature = "pytorch")]
 pub mod pytorch;
 pub mod rng;
+pub mod run_file;
 pub mod sources;
 pub mod train;
 pub mod wsi;

@@ -7,8 +7,9 @@ use clap::Args;
 use exahealth_data::dataset::read_dataset;
 use exahealth_nn::cpu_device;
 use exahealth_nn::embedding::check_slide_name;
+use exahealth_nn::labels::read_labels;
 use exahealth_nn::loss::LossConfig;
-use exahealth_nn::metrics::ClassificationReport;
+use exahealth_nn::mil_inference::{BagsFolder, MilModel};
 use exahealth_nn::model_folder::{ModelSpec, Task};
 use exahealth_nn::train::evaluate;
 
@@ -113,12 +114,13 @@ pub fn run(args: EvalArgs) -> Result<()> {
 
 /// Scores a MIL model on labelled slides.
 fn eval_bags(args: &EvalArgs, bags: &Path) -> Result<()> {
-    let embedding = crate::predict_bags::read_embedding(bags)?;
-    let (spec, model) = crate::predict_bags::load_mil(&args.model, &embedding)?;
+    let bags = BagsFolder::open(bags)?;
+    let model = MilModel::load(&args.model, &bags.embedding)?;
+    let spec = &model.spec;
     let labels_path = args.labels.as_deref().context("give --labels")?;
-    let labels = crate::train_bags::read_labels(labels_path, &args.column)?;
+    let labels = read_labels(labels_path, &args.column)?;
     let slides: Vec<String> = if args.slides.is_empty() {
-        embedding
+        bags.embedding
             .slides
             .keys()
             .filter(|s| labels.contains_key(*s))
@@ -133,33 +135,11 @@ fn eval_bags(args: &EvalArgs, bags: &Path) -> Result<()> {
     if slides.is_empty() {
         anyhow::bail!(
             "no slide of {} is labelled in {}",
-            bags.display(),
+            bags.path.display(),
             labels_path.display()
         );
     }
-    let device = cpu_device();
-    let k = spec.classes.len();
-    let (mut truth, mut scores) = (Vec::new(), Vec::new());
-    for slide in &slides {
-        let text = labels
-            .get(slide)
-            .with_context(|| format!("{}: no label for slide {slide:?}", labels_path.display()))?;
-        let class = spec
-            .classes
-            .iter()
-            .position(|c| c == text)
-            .with_context(|| {
-                format!(
-                    "slide {slide:?} has label {text:?}, not one of the model's classes {:?}",
-                    spec.classes
-                )
-            })?;
-        let features = crate::predict_bags::read_bag(bags, slide, &spec)?;
-        let (probs, _) = crate::predict_bags::classify_bag(&model, features, &device)?;
-        truth.push(class);
-        scores.extend(probs);
-    }
-    let report = ClassificationReport::from_scores(&truth, &scores, k)?;
+    let report = model.evaluate(&bags, &slides, &labels, labels_path, &cpu_device())?;
     if args.json {
         println!(
             "{}",

@@ -3,13 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
 use exahealth_nn::cpu_train_device;
 use exahealth_nn::model_folder::{ModelSpec, Task};
 use exahealth_nn::models::Architecture;
-use exahealth_nn::train::{train, Event, Monitor, Run, TrainConfig};
-use serde::Deserialize;
+use exahealth_nn::run_file::{RunFile, TrainingData};
+use exahealth_nn::train::{train, Event, Run};
 
 use crate::progress;
 
@@ -100,63 +100,10 @@ pub struct TrainArgs {
     pub threads: usize,
 }
 
-/// What a run file says.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RunFile {
-    #[serde(default = "classification")]
-    task: Task,
-    /// A DeepHealth YAML dataset (or give `[plans]`).
-    #[serde(default)]
-    data: Option<PathBuf>,
-    /// Patch plans from `exahealth slide tile` (or give `data`).
-    #[serde(default)]
-    plans: Option<crate::train_data::PlansData>,
-    /// Slide embeddings from `exahealth embed` (task = "mil").
-    #[serde(default)]
-    bags: Option<crate::train_bags::BagsData>,
-    model: String,
-    #[serde(default = "default_size")]
-    image_size: u32,
-    #[serde(default = "default_channels")]
-    channels: usize,
-    output: PathBuf,
-    #[serde(default = "training")]
-    train_split: String,
-    #[serde(default = "validation")]
-    valid_split: String,
-    /// Augmentations of the training split, in ECVL's text syntax.
-    #[serde(default)]
-    augmentations: Option<String>,
-    #[serde(default)]
-    train: TrainConfig,
-}
-
-fn classification() -> Task {
-    Task::Classification
-}
-fn default_size() -> u32 {
-    64
-}
-fn default_channels() -> usize {
-    3
-}
-fn training() -> String {
-    "training".into()
-}
-fn validation() -> String {
-    "validation".into()
-}
-
 pub fn run(args: TrainArgs) -> Result<()> {
     let text = std::fs::read_to_string(&args.config)
         .with_context(|| format!("cannot read the run file {}", args.config.display()))?;
-    let run_file: RunFile = toml::from_str(&text).with_context(|| {
-        format!(
-            "{}: not a valid run file (see `exahealth train --help`)",
-            args.config.display()
-        )
-    })?;
+    let run_file = RunFile::from_toml(&text).with_context(|| args.config.display().to_string())?;
     let base = args.config.parent().unwrap_or(Path::new("."));
     let output = base.join(&run_file.output);
     let augmentation = match &run_file.augmentations {
@@ -178,32 +125,21 @@ pub fn run(args: TrainArgs) -> Result<()> {
         segmentation: run_file.task == Task::Segmentation,
     };
     let mut embedding = None;
-    let prepared = match (&run_file.data, &run_file.plans, &run_file.bags) {
-        _ if (run_file.task == Task::Mil) != run_file.bags.is_some() => bail!(
-            "{}: task = \"mil\" trains on a `[bags]` table, and a `[bags]` table needs task = \"mil\" (see `exahealth train --help`)",
-            args.config.display()
-        ),
-        (Some(data), None, None) => crate::train_data::from_yaml(
+    let prepared = match run_file.training_data() {
+        TrainingData::Dataset(data) => crate::train_data::from_yaml(
             &base.join(data),
             [&run_file.train_split, &run_file.valid_split],
             &shape,
             augmentation,
         )?,
-        (None, Some(plans), None) => {
+        TrainingData::Plans(plans) => {
             crate::train_data::from_plans(plans, base, &shape, augmentation)?
         }
-        (None, None, Some(bags)) => {
-            if augmentation.is_some() {
-                bail!("augmentations apply to images; MIL bags are embeddings: drop `augmentations`");
-            }
+        TrainingData::Bags(bags) => {
             let (prepared, e) = crate::train_bags::from_bags(bags, base, run_file.train.seed)?;
             embedding = Some(e);
             prepared
         }
-        _ => bail!(
-            "{}: give one of `data` (a DeepHealth YAML), a `[plans]` table or, for task = \"mil\", a `[bags]` table (see `exahealth train --help`)",
-            args.config.display()
-        ),
     };
     let classes = match run_file.task {
         Task::Classification | Task::Mil => prepared.classes.len(),
@@ -211,21 +147,8 @@ pub fn run(args: TrainArgs) -> Result<()> {
         Task::Segmentation => prepared.classes.len().max(2),
     };
     let (channels, image_size) = match &embedding {
-        Some(e) => {
-            if run_file.model != "attention-mil" {
-                bail!(
-                    "task = \"mil\" trains model = \"attention-mil\", not {:?}",
-                    run_file.model
-                );
-            }
-            (e.width, e.extractor.image_size)
-        }
-        None => {
-            if run_file.model == "attention-mil" {
-                bail!("attention-mil takes bags of patch embeddings: use task = \"mil\" with a `[bags]` table");
-            }
-            (run_file.channels, run_file.image_size)
-        }
+        Some(e) => (e.width, e.extractor.image_size),
+        None => (run_file.channels, run_file.image_size),
     };
     let architecture = Architecture::from_name(&run_file.model, channels, classes)?;
     let spec = ModelSpec {
@@ -237,10 +160,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         embedding: embedding.map(|e| e.extractor),
     };
     let (train_set, valid_set) = (&prepared.train, &prepared.valid);
-    let mut config = run_file.train;
-    if config.monitor == Monitor::ValLoss && run_file.task == Task::Segmentation {
-        config.monitor = Monitor::ValDice;
-    }
+    let config = run_file.train_config();
     std::fs::create_dir_all(&output)
         .with_context(|| format!("cannot create {}", output.display()))?;
     spec.write(&output)?;

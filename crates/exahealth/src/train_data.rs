@@ -11,24 +11,8 @@ use exahealth_data::loader::{DatasetSource, ImageOptions, LabelMode, SlidePatchS
 use exahealth_data::plan::{Plan, BACKGROUND};
 use exahealth_nn::data::BatchSource;
 use exahealth_nn::model_folder::ModelSpec;
+use exahealth_nn::run_file::PlansData;
 use exahealth_nn::sources::SampleBatches;
-use serde::Deserialize;
-
-/// The `[plans]` table of a run file.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PlansData {
-    /// The `--out` folder of `exahealth slide tile` (one sub-folder per slide).
-    pub folder: PathBuf,
-    /// Slide stems (sub-folders of `folder`) to train on.
-    pub training: Vec<String>,
-    /// Slide stems to validate on.
-    pub validation: Vec<String>,
-    /// Patch classes in output order; default: `background`, then the
-    /// annotation classes the plans found, sorted.
-    #[serde(default)]
-    pub classes: Option<Vec<String>>,
-}
 
 /// A split's batches, whatever their source.
 pub type Batches = Box<dyn BatchSource + Send + Sync>;
