@@ -375,3 +375,35 @@ fn a_png_header_is_held_to_the_budget() {
     png_chunk(&mut png, b"IEND", &[]);
     expect_budget(io::read_bytes(png));
 }
+
+/// The fuzzer's minimised crasher `fuzz/regressions/dicom_series-1.bin`:
+/// two JPEG 2000 lossless files (split at `EXASPLIT`) whose decoded frame is
+/// larger than the header says. dicom-rs's JPEG 2000 adapter slices past its
+/// buffer and panics; the reader must turn that into an error for the
+/// folder, in every build profile.
+#[test]
+fn fuzz_regression_dicom_series_1_is_an_error() {
+    let input = include_bytes!("../../../fuzz/regressions/dicom_series-1.bin");
+    let dir = tempfile::tempdir().unwrap();
+    let mut rest: &[u8] = input;
+    let mut files = 0;
+    while !rest.is_empty() && files < 4 {
+        let cut = rest
+            .windows(8)
+            .position(|w| w == b"EXASPLIT")
+            .filter(|_| files < 3);
+        let (part, next) = match cut {
+            Some(i) => (&rest[..i], &rest[i + 8..]),
+            None => (rest, &[][..]),
+        };
+        std::fs::write(dir.path().join(format!("{files}.dcm")), part).unwrap();
+        files += 1;
+        rest = next;
+    }
+    assert!(files >= 2, "the crasher holds several files");
+    let e = exahealth_image::io::read(dir.path())
+        .unwrap_err()
+        .to_string();
+    // Refused by the codestream check, not by a caught panic in dicom-rs.
+    assert!(e.contains("JPEG 2000 frame of"), "{e}");
+}

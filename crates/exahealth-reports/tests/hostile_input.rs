@@ -169,3 +169,21 @@ fn a_json_file_that_never_ends_is_held_to_the_budget() {
         other => panic!("expected a budget error, got {other:?}"),
     }
 }
+
+/// The fuzzer's crasher `fuzz/regressions/reports-1.bin`: an XLSX whose row
+/// number does not fit 32 bits. calamine overflows on it (a panic where
+/// overflow is checked, a wrong row where it wraps); the reader reports the
+/// file as unreadable instead of going down with it.
+#[test]
+fn fuzz_regression_reports_1_is_an_error() {
+    small_budget();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crash.xlsx");
+    std::fs::write(
+        &path,
+        include_bytes!("../../../fuzz/regressions/reports-1.bin"),
+    )
+    .unwrap();
+    let e = read_reports(&path).unwrap_err();
+    assert!(e.to_string().contains("crash.xlsx"), "{e}");
+}

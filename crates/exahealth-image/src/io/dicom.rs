@@ -46,6 +46,7 @@ const JPEG: [&str; 4] = [
 const DEFLATE: &str = "1.2.840.10008.1.2.1.99";
 const RLE: &str = "1.2.840.10008.1.2.5";
 const JPEG_LS: [&str; 2] = ["1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81"];
+const JPEG_2000: [&str; 2] = ["1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91"];
 
 fn bad(why: impl Into<String>) -> ImageError {
     ImageError::Malformed {
@@ -458,6 +459,11 @@ fn samples(obj: &Obj, p: &Props, ts: &str) -> Result<(ImageData, String), ImageE
                     return Ok((decode_jpeg_rgb_frames(&frames, p)?, "RGB".into()));
                 }
             }
+            if JPEG_2000.contains(&ts) {
+                for (i, f) in seq.fragments().iter().enumerate() {
+                    check_j2k_frame(f, p).map_err(|e| bad(format!("fragment {i}: {e}")))?;
+                }
+            }
             // dicom-rs sizes its output from the header: refuse ratios no
             // real codec reaches before it allocates.
             let coded: usize = seq.fragments().iter().map(|f| f.len()).sum();
@@ -630,6 +636,45 @@ fn jls_photometric(p: &Props) -> String {
     // JPEG-LS has no colour transform of its own in DICOM: samples come out
     // in the declared colour space.
     p.photometric.clone()
+}
+
+/// Compares a JPEG 2000 codestream's image and components (its SIZ marker
+/// segment) with the frame the header declares. dicom-rs's JPEG 2000
+/// adapter copies the decoded image into a buffer sized from the header and
+/// panics when the codestream is larger; this refuses such a frame first.
+/// Fragments that do not start a codestream (continuations, JP2 boxes
+/// before it) are left alone.
+fn check_j2k_frame(fragment: &[u8], p: &Props) -> Result<(), String> {
+    let head = &fragment[..fragment.len().min(4096)];
+    let Some(at) = head.windows(4).position(|w| w == [0xFF, 0x4F, 0xFF, 0x51]) else {
+        return Ok(());
+    };
+    let siz = fragment.get(at + 4..).unwrap_or_default();
+    let be32 = |o: usize| {
+        siz.get(o..o + 4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let be16 = |o: usize| siz.get(o..o + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+    // Lsiz(2) Rsiz(2) Xsiz Ysiz XOsiz YOsiz (4 each) ... Csiz at 36, then
+    // Ssiz/XRsiz/YRsiz per component.
+    let (Some(x), Some(y), Some(x0), Some(y0), Some(c)) =
+        (be32(4), be32(8), be32(12), be32(16), be16(36))
+    else {
+        return Err("JPEG 2000 codestream ends inside its SIZ segment".into());
+    };
+    let (w, h) = (x.saturating_sub(x0) as usize, y.saturating_sub(y0) as usize);
+    let bits = (0..usize::from(c))
+        .filter_map(|k| siz.get(38 + 3 * k).map(|s| usize::from(s & 0x7F) + 1))
+        .max()
+        .unwrap_or(0);
+    if (w, h, usize::from(c)) != (p.cols, p.rows, p.spp) || bits > usize::from(p.bits_allocated) {
+        return Err(format!(
+            "JPEG 2000 frame of {w}x{h} pixels, {c} components of up to {bits} bits, but the \
+             header declares {}x{}, {} samples of {} bits",
+            p.cols, p.rows, p.spp, p.bits_allocated
+        ));
+    }
+    Ok(())
 }
 
 /// Groups encapsulated fragments into frames: one fragment per frame when
