@@ -23,6 +23,7 @@ use crate::{ColorType, Image, ImageError};
 
 /// Why a stain model could not be fitted or applied.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum StainError {
     #[error(transparent)]
     Image(#[from] ImageError),

@@ -5,6 +5,7 @@ use thiserror::Error;
 
 /// Why a kernel refused its shapes or buffers.
 #[derive(Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KernelError {
     /// A size that must be positive is zero.
     #[error("convolution {what} must be positive")]

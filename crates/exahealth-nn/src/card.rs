@@ -27,6 +27,7 @@ const MAX_JSON_BYTES: u64 = 64 << 20;
 
 /// What can go wrong reading, writing or hashing provenance files.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CardError {
     /// A file could not be read.
     #[error("{path}: {source}")]

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 /// Everything that can go wrong in exahealth-nn.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum NnError {
     /// An input array or tensor has a shape the model cannot take.
     #[error("shape mismatch: {0}")]

@@ -15,6 +15,7 @@ use burn::store::{ModuleSnapshot, PytorchStore};
 
 /// Why PyTorch weights could not be imported.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PytorchError {
     /// The file does not exist or cannot be read.
     #[error("{path}: {source}")]

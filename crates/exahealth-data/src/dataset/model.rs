@@ -37,6 +37,7 @@ pub enum Label {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DatasetError {
     #[error("{path}: {source}")]
     Io {

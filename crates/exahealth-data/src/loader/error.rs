@@ -6,6 +6,7 @@ use std::path::PathBuf;
 /// from and the sample's index in its source, so a bad file in a cohort of
 /// thousands can be found.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LoaderError {
     #[error("{path}: {source}")]
     Io {

@@ -4,6 +4,7 @@ use thiserror::Error;
 
 /// Everything that can go wrong making, saving or loading a patch plan.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum PlanError {
     #[error("I/O error on {path}: {error}")]
     Io {

@@ -31,6 +31,7 @@ pub use segmentation::{dice, iou, MaskCounts};
 
 /// Why a metric could not be computed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MetricsError {
     /// No samples were given.
     #[error("no samples: a metric needs at least one")]

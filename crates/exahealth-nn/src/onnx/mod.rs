@@ -41,6 +41,7 @@ const MAX_FILE_BYTES: u64 = 2 << 30;
 
 /// Why a model could not be loaded or run.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum OnnxError {
     /// Reading the file failed.
     #[error("{path}: {source}")]

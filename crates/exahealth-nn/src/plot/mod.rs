@@ -30,6 +30,7 @@ const TEXT: Rgb = [20, 20, 20];
 
 /// Why a plot could not be drawn or written.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PlotError {
     /// No panel has a finite value to draw.
     #[error("nothing to plot: no finite values")]

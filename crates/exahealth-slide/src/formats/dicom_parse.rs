@@ -18,6 +18,7 @@ pub const MAX_FRAMES: usize = 1 << 24;
 
 /// Why a header could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ParseError {
     /// The data ended early; with `need` bytes more of the file it may parse.
     Truncated,
