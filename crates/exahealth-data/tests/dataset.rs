@@ -144,6 +144,19 @@ fn errors_name_the_line_and_field() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("out of range"), "{e}");
+
+    // Found by the dataset_yaml fuzzer: labels are written by name, so a
+    // class listed twice read back as its first index after a round trip.
+    let e = parse(&EXAMPLE.replace(
+        "classes: [tumour, stroma, fat]",
+        "classes: [tumour, stroma, stroma]",
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("classes") && e.contains("`stroma` is listed twice"),
+        "{e}"
+    );
 }
 
 fn touch(p: &Path) {

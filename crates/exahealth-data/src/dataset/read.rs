@@ -69,7 +69,17 @@ pub fn parse_dataset(text: &str, path: &Path) -> Result<Dataset, DatasetError> {
                         locate.key_line("classes"),
                         "expected a list of names",
                     )
-                })?
+                })?;
+                // Labels are written by class name, so a name listed twice
+                // would read back as its first index.
+                let mut seen = std::collections::HashSet::new();
+                if let Some(twice) = d.classes.iter().find(|c| !seen.insert(c.as_str())) {
+                    return Err(locate.invalid(
+                        "classes",
+                        locate.key_line("classes"),
+                        format!("`{twice}` is listed twice; class names must be unique"),
+                    ));
+                }
             }
             "features" => {
                 d.features = string_list(v).ok_or_else(|| {
