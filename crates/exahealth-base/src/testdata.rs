@@ -29,7 +29,7 @@ pub fn shared_file(manifest_dir: &str, relative: &str) -> Option<PathBuf> {
 }
 
 /// Skips (prints the reason, returns `None`) or, under CI, fails.
-pub fn absent(what: &str) -> Option<PathBuf> {
+pub fn absent<T>(what: &str) -> Option<T> {
     if under_ci() {
         panic!(
             "{what} is absent, and under CI (CI=true) a test must not skip for want of its data"

@@ -101,7 +101,7 @@ fn non_image_objects_give_no_pixel_data() {
     let Some(d) = testdata() else { return };
     let ann = d.join("../annotations/highdicom_sm_annotations.dcm");
     if !ann.is_file() {
-        exahealth_base::testdata::absent(&ann.display().to_string());
+        exahealth_base::testdata::absent::<()>(&ann.display().to_string());
         return;
     }
     match io::read(&ann) {

@@ -15,7 +15,7 @@ pub fn read_testdata(rel: &str) -> Option<Vec<u8>> {
     let path = testdata_dir()?.join(rel);
     match std::fs::read(&path) {
         Ok(bytes) => Some(bytes),
-        Err(e) => exahealth_base::testdata::absent(&format!("{} ({e})", path.display())).and(None),
+        Err(e) => exahealth_base::testdata::absent(&format!("{} ({e})", path.display())),
     }
 }
 
