@@ -46,7 +46,7 @@ pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_with(path, bytes, Durability::Fsync)
 }
 
-/// Writes `bytes` to `path` with the given [`Sync`].
+/// Writes `bytes` to `path` with the given [`Durability`].
 pub fn write_with(path: &Path, bytes: &[u8], sync: Durability) -> io::Result<()> {
     let mut file = DurableFile::create_with(path, sync)?;
     file.write_all(bytes)?;
@@ -69,7 +69,7 @@ impl DurableFile {
         Self::create_with(path, Durability::Fsync)
     }
 
-    /// Starts a write of `path` with the given [`Sync`].
+    /// Starts a write of `path` with the given [`Durability`].
     pub fn create_with(path: &Path, sync: Durability) -> io::Result<Self> {
         let name = path.file_name().ok_or_else(|| {
             io::Error::new(
@@ -115,7 +115,7 @@ impl DurableFile {
         self.file.as_mut().expect("file is present until commit")
     }
 
-    /// Flushes, fsyncs (per [`Sync`]), renames over the target and fsyncs
+    /// Flushes, fsyncs (per [`Durability`]), renames over the target and fsyncs
     /// the folder. On error the temporary is removed and the target is
     /// untouched.
     pub fn commit(mut self) -> io::Result<()> {

@@ -10,7 +10,12 @@ pub enum CodecError {
 
     /// A marker was missing, out of place or unknown.
     #[error("bad marker at byte offset {offset}: {reason}")]
-    BadMarker { offset: usize, reason: String },
+    BadMarker {
+        /// Byte offset of the marker in the input.
+        offset: usize,
+        /// What was expected there, or why the marker is not allowed.
+        reason: String,
+    },
 
     /// The stream is well formed but uses a feature this decoder does not implement.
     #[error("unsupported feature: {0}")]
@@ -21,9 +26,13 @@ pub enum CodecError {
         "image dimensions {width}x{height} with {components} component(s) are too large: {reason}"
     )]
     DimensionTooLarge {
+        /// Declared width in pixels.
         width: u64,
+        /// Declared height in pixels.
         height: u64,
+        /// Declared number of components per pixel.
         components: u32,
+        /// Which limit the image exceeds.
         reason: &'static str,
     },
 

@@ -29,11 +29,15 @@ const MAX_WIDTH: u64 = 1 << 20;
 /// A decoded JPEG-LS image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JlsImage {
+    /// Width in pixels.
     pub width: u32,
+    /// Height in pixels.
     pub height: u32,
+    /// Components per pixel (1 to 4: 1 grey, 3 colour).
     pub components: u8,
     /// The sample precision P from the frame header (2..=16).
     pub bits_per_sample: u8,
+    /// `width * height * components` samples, pixel-interleaved.
     pub samples: JlsSamples,
 }
 
@@ -41,7 +45,9 @@ pub struct JlsImage {
 /// mode the codestream used. `U8` is used when `bits_per_sample <= 8`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JlsSamples {
+    /// One byte per sample (P of 2 to 8 bits).
     U8(Vec<u8>),
+    /// Two bytes per sample (P of 9 to 16 bits).
     U16(Vec<u16>),
 }
 
@@ -54,6 +60,7 @@ impl JlsSamples {
         }
     }
 
+    /// Whether there are no samples (never the case for a decoded image).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -70,9 +77,11 @@ impl JlsSamples {
 /// What a codestream's headers declare, read without decoding any pixel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JlsHeader {
+    /// Width in pixels, including any oversize (LSE id 4) value.
     pub width: u32,
     /// 0 when the height is left to a DNL marker (which is unsupported).
     pub height: u32,
+    /// Components per pixel (1 to 4).
     pub components: u8,
     /// The sample precision P from the frame header (2..=16).
     pub bits_per_sample: u8,

@@ -67,11 +67,17 @@ pub struct LoaderBenchConfig {
 pub struct Measurement {
     /// `"sequential"` or `"loader"`.
     pub mode: &'static str,
+    /// Whether [`AUGMENTATION`] ran on every patch.
     pub augment: bool,
+    /// Batches timed.
     pub batches: usize,
+    /// Patches timed.
     pub patches: usize,
+    /// Wall-clock time of the run.
     pub seconds: f64,
+    /// Batches delivered per second.
     pub batches_per_s: f64,
+    /// Patches delivered per second.
     pub patches_per_s: f64,
     /// Process CPU seconds / wall seconds.
     pub cpu_utilisation: f64,
@@ -85,14 +91,23 @@ pub struct Measurement {
 /// What [`bench_loader`] found.
 #[derive(Serialize, Debug, Clone)]
 pub struct LoaderBenchReport {
+    /// The slide read, as given.
     pub slide: String,
+    /// Patch side in pixels.
     pub size: u32,
+    /// Patches per batch.
     pub batch: usize,
+    /// Loader worker threads used.
     pub workers: usize,
+    /// Batches in flight used.
     pub prefetch: usize,
+    /// Where the patches came from: the plan's path or a grid description.
     pub patch_source: String,
+    /// Patches the source holds (an epoch).
     pub patches_available: usize,
+    /// Cores the machine offers this process.
     pub cores: usize,
+    /// The augmentation pipeline measured, if any ([`AUGMENTATION`]).
     pub augmentation: Option<&'static str>,
     /// Sequential then loader, without then (with `augment`) with
     /// augmentation.
@@ -105,7 +120,12 @@ pub struct LoaderBenchReport {
 pub enum LoaderBenchProgress {
     /// A measurement starts (`"sequential"`, `"seq+aug"`, `"loader"`,
     /// `"loader+aug"`) and will read this many patches.
-    Start { what: &'static str, patches: u64 },
+    Start {
+        /// Which measurement.
+        what: &'static str,
+        /// Patches it will read.
+        patches: u64,
+    },
     /// This many more patches were read.
     Patches(u64),
     /// The measurement ended.

@@ -159,11 +159,13 @@ fn plans_with_unknown_labels_or_levels_are_refused() {
         "{msg}"
     );
     assert!(src.is_empty(), "nothing added from refused plans");
-    let msg = src
+    // The slide error names the file; the loader's step says what failed.
+    let e = src
         .add_plan(&dir.path().join("missing.svs"), &csv)
-        .unwrap_err()
-        .to_string();
-    assert!(msg.contains("missing.svs"), "{msg}");
+        .unwrap_err();
+    let cause = std::error::Error::source(&e).map(ToString::to_string);
+    assert_eq!(e.to_string(), "cannot open the slide");
+    assert!(cause.is_some_and(|c| c.contains("missing.svs")), "{e:?}");
 }
 
 #[test]

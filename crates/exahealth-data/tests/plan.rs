@@ -577,5 +577,8 @@ fn plan_or_resume_plans_once_resumes_and_replans_on_a_change() {
     };
     let e = plan_or_resume(&gone, &|_| {}).unwrap_err();
     assert!(matches!(e, PlanError::SlideOpen { .. }), "{e:?}");
-    assert!(e.to_string().contains("absent.svs"), "{e}");
+    // The slide error, its source, names the file; the step says what failed.
+    assert_eq!(e.to_string(), "cannot open the slide");
+    let cause = std::error::Error::source(&e).map(ToString::to_string);
+    assert!(cause.is_some_and(|c| c.contains("absent.svs")), "{e:?}");
 }

@@ -1,19 +1,25 @@
 //! A DICOM Part 10 writer (explicit VR little endian dataset) for crafted
 //! files: just the elements a test names, in tag order.
 
-/// Transfer syntaxes used here.
+/// Transfer syntax: explicit VR little endian, native (uncompressed) pixels.
 pub const EXPLICIT_LE: &str = "1.2.840.10008.1.2.1";
+/// Transfer syntax: RLE lossless, encapsulated frames.
 pub const RLE: &str = "1.2.840.10008.1.2.5";
+/// Transfer syntax: JPEG-LS lossless, encapsulated frames.
 pub const JPEG_LS_LOSSLESS: &str = "1.2.840.10008.1.2.4.80";
-/// SOP classes used here.
+/// SOP class: secondary capture image (a plain single-frame picture).
 pub const SECONDARY_CAPTURE: &str = "1.2.840.10008.5.1.4.1.1.7";
+/// SOP class: VL whole-slide microscopy image (one pyramid level per file).
 pub const VL_WSI: &str = "1.2.840.10008.5.1.4.1.1.77.1.6";
 
 /// One element: group, element, VR and value bytes.
 #[derive(Debug, Clone)]
 pub struct Element {
+    /// (group, element).
     pub tag: (u16, u16),
+    /// Value representation, two ASCII letters (`*b"US"`).
     pub vr: [u8; 2],
+    /// Value bytes as written, already padded to even length.
     pub value: Vec<u8>,
 }
 

@@ -9,10 +9,13 @@ pub enum Val {
     Block(usize),
 }
 
-/// TIFF field types used here.
+/// TIFF field type 1: 8-bit unsigned integer.
 pub const BYTE: u16 = 1;
+/// TIFF field type 2: NUL-terminated 7-bit ASCII text.
 pub const ASCII: u16 = 2;
+/// TIFF field type 3: 16-bit unsigned integer.
 pub const SHORT: u16 = 3;
+/// TIFF field type 4: 32-bit unsigned integer.
 pub const LONG: u16 = 4;
 
 /// One directory entry: tag, type, count, value.
@@ -26,6 +29,7 @@ pub struct TiffBuilder {
 }
 
 impl TiffBuilder {
+    /// An empty file: no blocks, no directories.
     pub fn new() -> Self {
         Self::default()
     }
@@ -53,6 +57,8 @@ impl TiffBuilder {
         at as u32
     }
 
+    /// The file's bytes: header, blocks at [`offset_of`](Self::offset_of),
+    /// then the directories, each linked to the next.
     pub fn build(&self) -> Vec<u8> {
         let mut out = b"II*\0\0\0\0\0".to_vec();
         let mut offsets = Vec::with_capacity(self.blocks.len());

@@ -54,21 +54,28 @@ impl ImageBenchConfig {
 /// One operation's times.
 #[derive(Serialize, Debug, Clone)]
 pub struct OpResult {
+    /// The operation's name, as in [`OPERATIONS`].
     pub name: &'static str,
     /// Best wall time of the 8-bit path, milliseconds.
     pub ms: f64,
     /// Best wall time of the float path, milliseconds (with `float`).
     pub float_ms: Option<f64>,
+    /// The output's array shape, slowest axis first.
     pub output_shape: Vec<usize>,
 }
 
 /// What [`bench_image`] found.
 #[derive(Serialize, Debug, Clone)]
 pub struct ImageBenchReport {
+    /// Width of the test image, pixels.
     pub width: usize,
+    /// Height of the test image, pixels.
     pub height: usize,
+    /// Worker threads used.
     pub threads: usize,
+    /// Runs per operation; the best is kept.
     pub repeat: usize,
+    /// One entry per operation, in [`OPERATIONS`] order.
     pub results: Vec<OpResult>,
 }
 
@@ -187,9 +194,13 @@ pub fn bench_image(img: &Image, config: &ImageBenchConfig) -> Result<ImageBenchR
         };
         if let Some(dir) = &config.out {
             let path = dir.join(format!("{name}.npy"));
-            crate::io::write(&path, &out).map_err(|e| ImageError::Write {
-                path: path.clone(),
-                source: Box::new(e),
+            crate::io::write(&path, &out).map_err(|e| match e {
+                // Already names the file.
+                e @ ImageError::Io { .. } => e,
+                e => ImageError::Write {
+                    path: path.clone(),
+                    source: Box::new(e),
+                },
             })?;
         }
         results.push(OpResult {
@@ -209,10 +220,7 @@ pub fn bench_image(img: &Image, config: &ImageBenchConfig) -> Result<ImageBenchR
 }
 
 fn create_dir(dir: &Path) -> Result<(), ImageError> {
-    std::fs::create_dir_all(dir).map_err(|source| ImageError::Io {
-        path: dir.display().to_string(),
-        source,
-    })
+    std::fs::create_dir_all(dir).map_err(|e| ImageError::io("create", dir, e))
 }
 
 #[cfg(test)]

@@ -17,13 +17,21 @@ pub type Hwc = (usize, usize, usize);
 /// Element type of an image's samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DataType {
+    /// Unsigned 8-bit.
     U8,
+    /// Signed 8-bit.
     I8,
+    /// Unsigned 16-bit.
     U16,
+    /// Signed 16-bit.
     I16,
+    /// Unsigned 32-bit.
     U32,
+    /// Signed 32-bit.
     I32,
+    /// 32-bit float.
     F32,
+    /// 64-bit float.
     F64,
 }
 
@@ -53,6 +61,7 @@ impl DataType {
         }
     }
 
+    /// The type's name in NumPy's and ECVL's spelling (`uint8`, `float32`, ...).
     pub fn name(self) -> &'static str {
         match self {
             DataType::U8 => "uint8",
@@ -70,13 +79,21 @@ impl DataType {
 /// The samples of an image, one variant per element type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImageData {
+    /// Unsigned 8-bit samples.
     U8(ArrayD<u8>),
+    /// Signed 8-bit samples.
     I8(ArrayD<i8>),
+    /// Unsigned 16-bit samples.
     U16(ArrayD<u16>),
+    /// Signed 16-bit samples.
     I16(ArrayD<i16>),
+    /// Unsigned 32-bit samples.
     U32(ArrayD<u32>),
+    /// Signed 32-bit samples.
     I32(ArrayD<i32>),
+    /// 32-bit float samples.
     F32(ArrayD<f32>),
+    /// 64-bit float samples.
     F64(ArrayD<f64>),
 }
 
@@ -134,6 +151,7 @@ impl Sample for f64 {
 }
 
 impl ImageData {
+    /// The element type of the samples.
     pub fn dtype(&self) -> DataType {
         match self {
             ImageData::U8(_) => DataType::U8,
@@ -147,6 +165,7 @@ impl ImageData {
         }
     }
 
+    /// Array shape, slowest axis first (ndarray order).
     pub fn shape(&self) -> &[usize] {
         with_array!(self, a => a.shape())
     }
@@ -226,8 +245,11 @@ impl ImageData {
 /// One axis of an image, in ECVL's vocabulary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Axis {
+    /// Width (columns).
     X,
+    /// Height (rows).
     Y,
+    /// Depth (slices).
     Z,
     /// Colour or other channels.
     C,
@@ -236,6 +258,7 @@ pub enum Axis {
 }
 
 impl Axis {
+    /// The axis's letter in a layout string (`x y z c t`).
     pub fn letter(self) -> char {
         match self {
             Axis::X => 'x',
@@ -263,10 +286,15 @@ impl Axis {
 pub enum ColorType {
     /// No colour meaning (e.g. a CT volume, a label mask, feature maps).
     None,
+    /// One grey channel.
     Gray,
+    /// Red, green, blue.
     Rgb,
+    /// Red, green, blue, alpha.
     Rgba,
+    /// Luma and two chroma channels.
     YCbCr,
+    /// Hue, saturation, value.
     Hsv,
 }
 
@@ -364,14 +392,17 @@ impl Image {
         Image::new(ImageData::F32(a.into_dyn()), "cxy", color)
     }
 
+    /// The samples.
     pub fn data(&self) -> &ImageData {
         &self.data
     }
 
+    /// The samples, consuming the image.
     pub fn into_data(self) -> ImageData {
         self.data
     }
 
+    /// The element type of the samples.
     pub fn dtype(&self) -> DataType {
         self.data.dtype()
     }
@@ -396,10 +427,12 @@ impl Image {
         self.shape().iter().rev().copied().collect()
     }
 
+    /// What the channel axis means.
     pub fn color(&self) -> ColorType {
         self.color
     }
 
+    /// Sets what the channel axis means (the samples are not converted).
     pub fn set_color(&mut self, color: ColorType) {
         self.color = color;
     }

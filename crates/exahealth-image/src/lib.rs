@@ -1,5 +1,25 @@
 //! exahealth-image: what a medical deep-learning pipeline does to an image
-//! before a network sees it.
+//! before a network sees it: read it (DICOM, NIfTI, PNG, JPEG, TIFF),
+//! inspect and convert it, resize, filter and augment it, write it back.
+//!
+//! ```no_run
+//! use exahealth_image::ops::geometry::{resize_image, Interpolation};
+//! use exahealth_image::{io, Axis};
+//!
+//! // A DICOM file or series folder, NIfTI, PNG, JPEG or TIFF: the content
+//! // decides, not the extension.
+//! let ct = io::read("scan.nii.gz")?;
+//! // Layout letters fastest-varying first, e.g. "xyz" [512, 512, 120] int16.
+//! println!("{} {:?} {}", ct.layout(), ct.dims(), ct.dtype().name());
+//! println!("slice spacing: {} mm", ct.spacing_of(Axis::Z));
+//!
+//! // One axial slice, windowed to 8 bits, shrunk to 256 x 256, saved as PNG.
+//! let slice = ct.index_axis(Axis::Z, ct.len_of(Axis::Z) / 2)?;
+//! let picture = io::to_display_u8(&slice, None)?;
+//! let small = resize_image(&picture, 256, 256, Interpolation::Area)?;
+//! io::write("slice.png", &small)?;
+//! # Ok::<(), exahealth_image::ImageError>(())
+//! ```
 //!
 //! - [`Image`]: an N-D array with an element type ([`DataType`]), an axis
 //!   layout in ECVL's vocabulary (`x y z c t`), voxel spacing, a colour type

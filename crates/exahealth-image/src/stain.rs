@@ -26,12 +26,16 @@ use crate::{ColorType, Image, ImageError};
 #[non_exhaustive]
 pub enum StainError {
     #[error(transparent)]
+    /// The image could not be read or converted.
     Image(#[from] ImageError),
     /// Too few pixels pass the optical-density threshold to estimate stains.
     #[error("only {found} tissue pixels (optical density above {beta} in every channel); need at least {needed}: is this a background patch?")]
     NotEnoughTissue {
+        /// Pixels above the threshold.
         found: usize,
+        /// Pixels the fit needs.
         needed: usize,
+        /// The optical-density threshold used.
         beta: f32,
     },
     /// The fitted model is degenerate (e.g. a single-stain image).
@@ -182,6 +186,7 @@ pub struct MacenkoStains {
     pub vectors: [[f32; 3]; 2],
     /// The `max_percentile` concentration of each stain.
     pub max_concentration: [f32; 2],
+    /// The parameters the stains were fitted with.
     pub params: MacenkoParams,
 }
 
@@ -393,7 +398,9 @@ impl MacenkoStains {
 /// CIE L*a*b*.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ReinhardStats {
+    /// Mean of L*, a*, b*.
     pub mean: [f64; 3],
+    /// Standard deviation of L*, a*, b*.
     pub std: [f64; 3],
 }
 

@@ -35,6 +35,7 @@ pub enum TissueThreshold {
 pub struct TissueParams {
     /// Median blur kernel (odd; CLAM's `mthresh`, default 7). 1 disables it.
     pub median_ksize: usize,
+    /// How the saturation threshold is chosen.
     pub threshold: TissueThreshold,
     /// Otsu can split pure background into two classes on a slide with no
     /// tissue; a threshold below this floor is raised to it (default 8).
@@ -70,7 +71,9 @@ pub type Vertex = (f64, f64);
 /// implicitly (the last vertex joins the first) and list corners only.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TissuePolygon {
+    /// The outer ring.
     pub exterior: Vec<Vertex>,
+    /// The rings of the holes inside it.
     pub holes: Vec<Vec<Vertex>>,
     /// Tissue pixels of the component in the mask (holes excluded).
     pub area_px: u64,
@@ -94,12 +97,14 @@ impl TissuePolygon {
 pub struct TissueMask {
     /// height x width; 255 tissue, 0 background.
     pub mask: Array2<u8>,
+    /// One polygon per tissue component.
     pub polygons: Vec<TissuePolygon>,
     /// The saturation threshold used (after the Otsu floor).
     pub threshold: u8,
 }
 
 impl TissueMask {
+    /// The number of tissue pixels in the mask.
     pub fn tissue_pixels(&self) -> u64 {
         self.mask.iter().filter(|&&v| v != 0).count() as u64
     }

@@ -407,3 +407,21 @@ fn fuzz_regression_dicom_series_1_is_an_error() {
     // Refused by the codestream check, not by a caught panic in dicom-rs.
     assert!(e.contains("JPEG 2000 frame of"), "{e}");
 }
+
+/// Found by the `dicom_series` fuzzer (538 bytes): Rows (0028,0010) with
+/// VR SL and a length of 2. dicom-rs reads `len / 4` = 0 values but counts
+/// the element as read, so it takes its next header from two bytes too
+/// early, finds a tag (FFFF,0028) of 4 GiB and reserves and zero-fills
+/// that before the read fails. The structure check now refuses a binary
+/// value whose length is not a whole number of its values.
+#[test]
+fn fuzz_regression_dicom_series_2_is_refused_before_dicom_rs() {
+    let input = include_bytes!("../../../fuzz/regressions/dicom_series-2.bin");
+    let e = exahealth_image::io::read_dicom_bytes(input)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("(0028,0010) holds 2 bytes, not a whole number of its 4-byte values"),
+        "{e}"
+    );
+}

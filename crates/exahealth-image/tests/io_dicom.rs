@@ -106,7 +106,11 @@ fn non_image_objects_give_no_pixel_data() {
     }
     match io::read(&ann) {
         Err(ImageError::NoPixelData { path, what }) => {
-            assert!(path.ends_with("highdicom_sm_annotations.dcm"), "{path}");
+            assert!(
+                path.ends_with("highdicom_sm_annotations.dcm"),
+                "{}",
+                path.display()
+            );
             assert!(what.contains("annotations"), "{what}");
         }
         other => panic!("expected NoPixelData, got {other:?}"),

@@ -9,11 +9,16 @@ use thiserror::Error;
 pub enum KernelError {
     /// A size that must be positive is zero.
     #[error("convolution {what} must be positive")]
-    Zero { what: &'static str },
+    Zero {
+        /// Which size, e.g. "input channels" or "stride".
+        what: &'static str,
+    },
     /// The padded input is smaller than the kernel.
     #[error("kernel {kernel}x{kernel_w} does not fit the padded input {h}x{w}", kernel = .kernel[0], kernel_w = .kernel[1], h = .padded[0], w = .padded[1])]
     KernelTooLarge {
+        /// Kernel `[height, width]`.
         kernel: [usize; 2],
+        /// Input `[height, width]` with its padding added.
         padded: [usize; 2],
     },
     /// Some buffer would not fit in memory's address range.
@@ -22,8 +27,11 @@ pub enum KernelError {
     /// A slice handed in does not have the length the geometry implies.
     #[error("{what} has {actual} elements, expected {expected}")]
     Length {
+        /// Which slice, e.g. "weight" or "output gradient".
         what: &'static str,
+        /// Elements handed in.
         actual: usize,
+        /// Elements the geometry implies.
         expected: usize,
     },
 }
@@ -32,15 +40,22 @@ pub enum KernelError {
 /// (dilation 1, one group), with the derived output size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ConvGeometry {
+    /// Images in the batch (N).
     pub batch: usize,
+    /// Channels of each input image (C).
     pub in_channels: usize,
+    /// Input `[height, width]` in pixels.
     pub in_size: [usize; 2],
+    /// Channels of each output image, one per filter.
     pub out_channels: usize,
+    /// Kernel `[height, width]` in pixels.
     pub kernel: [usize; 2],
+    /// Step between windows, `[vertical, horizontal]`.
     pub stride: [usize; 2],
     /// Padding before the first row and column. Padding after the last is
     /// implied by `out_size`.
     pub pad_start: [usize; 2],
+    /// Output `[height, width]`, derived by [`ConvGeometry::new`].
     pub out_size: [usize; 2],
 }
 
@@ -127,13 +142,15 @@ impl ConvGeometry {
         self.in_channels * self.kernel[0] * self.kernel[1]
     }
 
-    /// Elements of the whole input, output and weight tensors.
+    /// Elements of the whole input, `[batch, in_channels, h, w]`.
     pub fn input_len(&self) -> usize {
         self.batch * self.image_len()
     }
+    /// Elements of the whole output, `[batch, out_channels, out_h, out_w]`.
     pub fn output_len(&self) -> usize {
         self.batch * self.out_channels * self.out_pixels()
     }
+    /// Elements of the weights, `[out_channels, in_channels, kh, kw]`.
     pub fn weight_len(&self) -> usize {
         self.out_channels * self.col_rows()
     }

@@ -2,6 +2,24 @@
 //! their backward passes: 2-D convolution, max-pooling (a fast 2x2 path
 //! and any kernel, stride and padding) and batch normalisation.
 //!
+//! ```no_run
+//! use exahealth_kernels::{conv2d, max_pool_2x2, ConvGeometry};
+//!
+//! fn main() -> Result<(), exahealth_kernels::KernelError> {
+//!     // 8 RGB images of 32x32, 16 filters of 3x3, stride 1, padding 1 ("same").
+//!     let g = ConvGeometry::new(8, 3, [32, 32], 16, [3, 3], [1, 1], [(1, 1), (1, 1)])?;
+//!     let input = vec![0.5f32; g.input_len()]; // NCHW
+//!     let weight = vec![0.01f32; g.weight_len()]; // [out, in, kh, kw]
+//!     let output = conv2d(&input, &weight, &g)?; // [8, 16, 32, 32]
+//!     assert_eq!(g.out_size, [32, 32]);
+//!
+//!     // Then a 2x2 max-pool over each of the 8 x 16 output planes.
+//!     let pooled = max_pool_2x2(&output, g.batch * g.out_channels, g.out_size)?;
+//!     assert_eq!(pooled.len(), 8 * 16 * 16 * 16);
+//!     Ok(())
+//! }
+//! ```
+//!
 //! A convolution lowers each image to a column matrix (im2col: one row per
 //! input channel and kernel offset, one column per output pixel) and
 //! multiplies it by the weights with a GEMM; the input gradient goes back

@@ -15,8 +15,11 @@ use crate::geometry::{check_len, KernelError};
 /// (pixels: everything after the channel axis).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct NormShape {
+    /// Images in the batch.
     pub batch: usize,
+    /// Channels, each with its own statistics, gamma and beta.
     pub channels: usize,
+    /// Samples per channel of one image (height times width for 2-D).
     pub pixels: usize,
 }
 
@@ -161,8 +164,11 @@ pub fn norm_affine(
 
 /// Gradients of batch normalisation with batch statistics (training mode).
 pub struct BatchNormGrads {
+    /// Gradient of the input, laid out as the input.
     pub x: Vec<f32>,
+    /// Gradient of the scale, one per channel.
     pub gamma: Vec<f32>,
+    /// Gradient of the shift, one per channel.
     pub beta: Vec<f32>,
 }
 

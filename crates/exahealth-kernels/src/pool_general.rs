@@ -15,11 +15,17 @@ use crate::pool::equal_mask;
 /// The shape of a max-pool over `planes` planes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PoolGeometry {
+    /// Independent planes pooled: batch times channels.
     pub planes: usize,
+    /// Input `[height, width]` of each plane.
     pub in_size: [usize; 2],
+    /// Window `[height, width]`.
     pub kernel: [usize; 2],
+    /// Step between windows, `[vertical, horizontal]`.
     pub stride: [usize; 2],
+    /// Padding on each side, `[rows, columns]`, at most half the kernel.
     pub pad: [usize; 2],
+    /// Output `[height, width]`, derived by [`PoolGeometry::new`].
     pub out_size: [usize; 2],
 }
 

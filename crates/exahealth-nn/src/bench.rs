@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::error::{NnError, Result};
 use crate::loss::cross_entropy;
 use crate::models::{ResNet, ResNetConfig, SmallCnn, SmallCnnConfig};
+use crate::threads::with_threads;
 
 /// The benchmarked networks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -90,16 +91,6 @@ impl Net {
             Net::Res(_) => 1000,
         }
     }
-}
-
-/// Runs `f` on a rayon pool of `threads` workers (0: rayon's default), so
-/// the CPU backend's parallel kernels use exactly that many.
-pub fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Result<T> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| NnError::Config(format!("cannot start {threads} threads: {e}")))?;
-    Ok(pool.install(f))
 }
 
 fn check(config: &BenchConfig) -> Result<()> {

@@ -30,7 +30,7 @@ const MAX_JSON_BYTES: u64 = 64 << 20;
 #[non_exhaustive]
 pub enum CardError {
     /// A file could not be read.
-    #[error("{path}: {source}")]
+    #[error("{}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -41,7 +41,7 @@ pub enum CardError {
     #[error(transparent)]
     Write(#[from] crate::NnError),
     /// The file is not valid JSON of the expected shape.
-    #[error("{path}: not a valid {what}: {source}")]
+    #[error("{}: not a valid {what}", path.display())]
     Json {
         /// The file.
         path: PathBuf,
@@ -510,4 +510,20 @@ fn read_json<T: DeserializeOwned>(path: &Path, what: &'static str) -> Result<T, 
         what,
         source,
     })
+}
+
+/// What the model card says about the data.
+#[derive(Debug, Clone)]
+pub struct CardData {
+    /// The dataset file or folder the samples came from, as given.
+    pub source: String,
+    /// The factor samples are multiplied by to reach 0..1 (1/255 for
+    /// 8-bit images, 1/65535 for 16-bit ones, 1 for embeddings).
+    pub scale: f32,
+    /// The folder relative paths of `files` are taken against.
+    pub root: PathBuf,
+    /// The files fingerprinted into the card.
+    pub files: Vec<PathBuf>,
+    /// Samples per split.
+    pub samples: BTreeMap<String, u64>,
 }

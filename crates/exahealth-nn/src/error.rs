@@ -12,8 +12,8 @@ pub enum NnError {
     /// A configuration value is out of range or inconsistent.
     #[error("invalid configuration: {0}")]
     Config(String),
-    /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
+    /// Reading or writing a file failed (the I/O error is the source).
+    #[error("{}", path.display())]
     Io {
         /// The file involved.
         path: PathBuf,

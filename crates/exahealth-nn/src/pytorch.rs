@@ -18,7 +18,7 @@ use burn::store::{ModuleSnapshot, PytorchStore};
 #[non_exhaustive]
 pub enum PytorchError {
     /// The file does not exist or cannot be read.
-    #[error("{path}: {source}")]
+    #[error("{}", path.display())]
     Io {
         /// The file.
         path: PathBuf,

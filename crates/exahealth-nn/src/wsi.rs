@@ -14,7 +14,7 @@ use burn::tensor::Device;
 use exahealth_data::loader::{PatchRecord, SlidePatchSource};
 use exahealth_slide::writer::{write_pyramid, PyramidOptions, TileCompression, WriteReport};
 use exahealth_slide::Slide;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::atomic::write_atomic;
 use crate::data::BatchSource;
@@ -33,7 +33,7 @@ pub struct PatchScore {
 }
 
 /// Slide-level summary of the patch scores for one class.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SlideScore {
     /// The class scored.
     pub class: usize,

@@ -12,11 +12,14 @@ use serde::Serialize;
 /// One report as read from an input file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Report {
+    /// The report's id (a row of the input).
     pub id: String,
+    /// The report text, as written.
     pub text: String,
     /// Slides (or the case) the report describes; empty: the report id
     /// names the row of the labels table.
     pub slide_ids: Vec<String>,
+    /// The report's language when the input says; `None`: the engine's default or detection.
     pub lang: Option<Lang>,
     /// The use case the report belongs to, when the input says
     /// (a `use_case` column); reports of other use cases are skipped.
@@ -24,6 +27,7 @@ pub struct Report {
 }
 
 impl Report {
+    /// A report with an id and a text and nothing else known.
     pub fn new(id: impl Into<String>, text: impl Into<String>) -> Self {
         Report {
             id: id.into(),
@@ -38,6 +42,7 @@ impl Report {
 pub struct Options {
     /// Language of reports that do not say; `None`: detect per report.
     pub default_lang: Option<Lang>,
+    /// Whether uncertain findings ("suspicious for ...") give labels.
     pub uncertain: UncertainPolicy,
     /// Read one-edit typos of lexicon words as the word.
     pub typos: bool,
@@ -60,30 +65,39 @@ pub struct ConceptOut {
     pub id: String,
     /// Stable identifier: the ontology IRI, or `exahealth:<id>`.
     pub identifier: String,
+    /// The concept's name in the ontology.
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The parent concept's identifier.
     pub parent: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// UMLS codes of the concept.
     pub umls: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// SNOMED CT codes of the concept.
     pub snomed: Vec<String>,
     /// The words of the report, as written.
     pub mention: String,
     /// Character offsets `[start, end)` of the mention in the report text.
     pub span: [u32; 2],
+    /// Negated in the report ("no dysplasia"): no label.
     pub negated: bool,
+    /// Said with uncertainty ("suspicious for ...").
     pub uncertain: bool,
     /// In a question or clinical information ("rule out ..."): no label.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub hypothetical: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The grade read with the concept (e.g. high-grade dysplasia).
     pub grade: Option<Grade>,
     /// The grade words as written (absent when the grade was assumed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grade_mention: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Character offsets `[start, end)` of the grade words.
     pub grade_span: Option<[u32; 2]>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
+    /// No grade words: the concept's default grade was assumed.
     pub grade_assumed: bool,
     /// A value read with the concept (the Marsh grade).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -95,16 +109,23 @@ pub struct ConceptOut {
 /// The result for one report.
 #[derive(Clone, Debug)]
 pub struct Extraction {
+    /// The report's id.
     pub id: String,
+    /// Slides the report describes (empty: the id names the row).
     pub slide_ids: Vec<String>,
+    /// The language the report was read in.
     pub lang: Lang,
+    /// Whether [`Self::lang`] was detected rather than given.
     pub lang_detected: bool,
+    /// How many words were read as a one-edit typo of a lexicon word.
     pub typos_corrected: usize,
+    /// The concepts found, in text order.
     pub concepts: Vec<ConceptOut>,
     /// Labels before defaults (for merging reports of one slide).
     pub findings: Findings,
     /// Final labels, in the schema's column order.
     pub labels: Vec<bool>,
+    /// Roll-up labels, in the schema's roll-up column order.
     pub rollup: Vec<bool>,
     /// The highest Marsh grade written, for celiac reports.
     pub marsh: Option<String>,
@@ -151,10 +172,12 @@ impl Engine {
         Engine::new(Lexicon::builtin(use_case)?, Options::default())
     }
 
+    /// The lexicon the engine matches.
     pub fn lexicon(&self) -> &Lexicon {
         &self.lexicon
     }
 
+    /// The options the engine reads reports with.
     pub fn options(&self) -> &Options {
         &self.options
     }

@@ -16,7 +16,9 @@ use std::path::Path;
 /// A labels table read back: label names and rows of 0/1.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Table {
+    /// The label columns, in file order (after `id`).
     pub labels: Vec<String>,
+    /// One row per report: its id and one flag per label.
     pub rows: Vec<(String, Vec<bool>)>,
 }
 
@@ -31,7 +33,7 @@ pub fn parse_table<R: std::io::Read>(r: R, path: &Path) -> Result<Table, Error> 
     let mut rdr = csv::ReaderBuilder::new().from_reader(r);
     let headers: Vec<String> = rdr
         .headers()
-        .map_err(|e| Error::input(path, format!("CSV header: {e}")))?
+        .map_err(|e| Error::input_from(path, "CSV header", e))?
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
         .collect();
@@ -45,7 +47,7 @@ pub fn parse_table<R: std::io::Read>(r: R, path: &Path) -> Result<Table, Error> 
     let mut seen = HashSet::new();
     let mut rows = Vec::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| Error::input(path, format!("CSV: {e}")))?;
+        let rec = rec.map_err(|e| Error::input_from(path, "CSV", e))?;
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         let id = rec.get(0).unwrap_or("").trim().to_string();
         if id.is_empty() {
@@ -79,41 +81,63 @@ pub fn parse_table<R: std::io::Read>(r: R, path: &Path) -> Result<Table, Error> 
 /// Counts and scores of one class.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct ClassMetrics {
+    /// The label column.
     pub label: String,
+    /// True positives.
     pub tp: usize,
+    /// False positives.
     pub fp: usize,
     #[serde(rename = "fn")]
+    /// False negatives (`fn` in JSON).
     pub fn_: usize,
     /// Gold positives.
     pub support: usize,
+    /// `tp / (tp + fp)`; `None` when nothing was predicted positive.
     pub precision: Option<f64>,
+    /// `tp / (tp + fn)`; `None` when the gold table has no positive.
     pub recall: Option<f64>,
+    /// The harmonic mean of precision and recall; `None` when both counts are 0.
     pub f1: Option<f64>,
 }
 
 /// Micro-averaged scores.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Micro {
+    /// True positives over all classes.
     pub tp: usize,
+    /// False positives over all classes.
     pub fp: usize,
     #[serde(rename = "fn")]
+    /// False negatives over all classes (`fn` in JSON).
     pub fn_: usize,
+    /// Micro precision (0 when nothing was predicted positive).
     pub precision: f64,
+    /// Micro recall (0 when the gold table has no positive).
     pub recall: f64,
+    /// Micro F1 (0 when undefined).
     pub f1: f64,
 }
 
 /// The evaluation of a predicted table against a gold table.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Evaluation {
+    /// Rows of the gold table.
     pub n_reports: usize,
+    /// The gold table's label columns, the ones scored.
     pub labels: Vec<String>,
+    /// Fraction of reports whose labels all match.
     pub exact_match: f64,
+    /// Scores over all labels pooled.
     pub micro: Micro,
+    /// Mean F1 over the classes where it is defined.
     pub macro_f1: f64,
+    /// Fraction of (report, label) cells that differ.
     pub hamming_loss: f64,
+    /// One entry per label, in gold column order.
     pub per_class: Vec<ClassMetrics>,
+    /// Gold reports with no predicted row (scored as all negative).
     pub missing_in_predicted: usize,
+    /// Predicted reports with no gold row (not scored).
     pub extra_in_predicted: usize,
 }
 

@@ -36,8 +36,12 @@ pub const MAX_RECORD: u64 = 16 << 20;
 /// Input formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InputFormat {
+    /// CSV with a header row (`.csv`).
     Csv,
+    /// SKET's single or multiple report JSON, or an array of reports (`.json`).
     Json,
+    /// The first sheet of a workbook (`.xlsx`, `.xlsm`; `.xls`, `.xlsb` and
+    /// `.ods` are refused with advice).
     Spreadsheet,
 }
 
@@ -71,6 +75,17 @@ pub fn retain_use_case(reports: &mut Vec<Report>, use_case: crate::lexicon::UseC
 
 /// Read all reports of a file, choosing the format by extension.
 pub fn read_reports(path: &Path) -> Result<Vec<Report>, Error> {
+    read_file(path).map_err(|e| match e {
+        // The budget error says what and how much, not which file.
+        Error::Budget(source) => Error::FileBudget {
+            path: path.to_path_buf(),
+            source,
+        },
+        e => e,
+    })
+}
+
+fn read_file(path: &Path) -> Result<Vec<Report>, Error> {
     match InputFormat::from_path(path)? {
         InputFormat::Csv => {
             let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
@@ -197,7 +212,7 @@ fn make_report(
     let use_case = match cols.use_case.and_then(cell) {
         Some(u) if !u.trim().is_empty() => Some(
             crate::lexicon::UseCase::parse(&u)
-                .map_err(|e| Error::input(path, format!("{where_} {row}: {e}")))?
+                .map_err(|e| Error::input_from(path, format!("{where_} {row}"), e))?
                 .name()
                 .to_string(),
         ),
@@ -251,7 +266,7 @@ pub fn parse_csv<R: std::io::Read>(r: R, path: &Path) -> Result<Vec<Report>, Err
         .from_reader(limited);
     let headers: Vec<String> = rdr
         .headers()
-        .map_err(|e| Error::input(path, format!("CSV header: {e}")))?
+        .map_err(|e| Error::input_from(path, "CSV header", e))?
         .iter()
         .map(str::to_string)
         .collect();
@@ -269,7 +284,7 @@ pub fn parse_csv<R: std::io::Read>(r: R, path: &Path) -> Result<Vec<Report>, Err
         rdr.get_mut().record_start = start;
         let more = rdr
             .read_record(&mut rec)
-            .map_err(|e| Error::input(path, format!("CSV: {e}")))?;
+            .map_err(|e| Error::input_from(path, "CSV", e))?;
         if !more {
             break;
         }
@@ -287,7 +302,7 @@ pub fn parse_csv<R: std::io::Read>(r: R, path: &Path) -> Result<Vec<Report>, Err
 /// SKET's multiple reports (`{"reports": [...]}`), or an array of reports.
 pub fn parse_json(text: &str, path: &Path) -> Result<Vec<Report>, Error> {
     let v: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| Error::input(path, format!("JSON: {e}")))?;
+        serde_json::from_str(text).map_err(|e| Error::input_from(path, "JSON", e))?;
     let items: Vec<&serde_json::Value> = match &v {
         serde_json::Value::Array(a) => a.iter().collect(),
         serde_json::Value::Object(o) => match o.get("reports") {
@@ -310,8 +325,15 @@ pub fn parse_json(text: &str, path: &Path) -> Result<Vec<Report>, Error> {
             .as_object()
             .ok_or_else(|| Error::input(path, format!("JSON report {}: not an object", i + 1)))?;
         let keys: Vec<&String> = obj.keys().collect();
-        let cols = find_columns(&keys, path)
-            .map_err(|e| Error::input(path, format!("JSON report {}: {e}", i + 1)))?;
+        let cols = find_columns(&keys, path).map_err(|e| match e {
+            // Already names the file: say which report, not the path again.
+            Error::Input { message, cause, .. } => Error::Input {
+                path: path.to_path_buf(),
+                message: format!("JSON report {}: {message}", i + 1),
+                cause,
+            },
+            e => e,
+        })?;
         let cell = |c: usize| -> Option<String> {
             keys.get(c)
                 .and_then(|k| obj.get(k.as_str()))
@@ -378,8 +400,9 @@ impl CellSink {
 
 fn xlsx_cells(path: &Path) -> Result<Cells, Error> {
     use calamine::{open_workbook, Reader, Xlsx, XlsxError};
-    let err = |e: XlsxError| Error::input(path, format!("spreadsheet: {e}"));
+    let err = |e: XlsxError| Error::input_from(path, "spreadsheet", e);
     crate::xlsx_guard::check_shared_strings(path)?;
+    crate::xlsx_guard::check_cell_references(path)?;
     let mut wb: Xlsx<_> = open_workbook(path).map_err(err)?;
     let Some(first) = wb.sheet_names().into_iter().next() else {
         return Err(Error::input(path, "spreadsheet has no sheet"));

@@ -23,13 +23,18 @@ use std::path::Path;
 /// The use cases ExaMode defined, each with a built-in lexicon.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum UseCase {
+    /// Colorectal biopsies and polypectomies.
     Colon,
+    /// Uterine cervix biopsies.
     Cervix,
+    /// Lung biopsies and resections.
     Lung,
+    /// Duodenal biopsies for celiac disease.
     Celiac,
 }
 
 impl UseCase {
+    /// Every use case, in the CLI's order.
     pub const ALL: [UseCase; 4] = [
         UseCase::Colon,
         UseCase::Cervix,
@@ -37,6 +42,7 @@ impl UseCase {
         UseCase::Celiac,
     ];
 
+    /// The use case's name (`colon`, `cervix`, `lung`, `celiac`).
     pub fn name(self) -> &'static str {
         match self {
             UseCase::Colon => "colon",
@@ -85,7 +91,9 @@ const MAX_EXPANSIONS: usize = 512;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LexiconFile {
+    /// The use case the file defines or extends; absent in the common file.
     pub use_case: Option<String>,
+    /// Free text about the file.
     pub description: Option<String>,
     /// Label columns, in the order of the labels table.
     pub labels: Option<Vec<String>>,
@@ -96,11 +104,13 @@ pub struct LexiconFile {
     /// For exclusive labels: which wins when reports of one slide are merged.
     pub merge_priority: Option<Vec<String>>,
     #[serde(default)]
+    /// Roll-up columns, written after the labels.
     pub rollup: Vec<RollupSpec>,
     /// Marsh grade ("0", "1", "2", "3a", ...) -> label it gives.
     #[serde(default)]
     pub marsh: BTreeMap<String, String>,
     #[serde(default)]
+    /// The concepts the file defines or extends.
     pub concept: Vec<ConceptSpec>,
     /// Words that introduce a Marsh grade ("marsh", "marsh-oberhuber").
     #[serde(default)]
@@ -109,8 +119,11 @@ pub struct LexiconFile {
     /// ("p40 negative") is about the marker, not the diagnosis before it.
     #[serde(default)]
     pub markers: Vec<String>,
+    /// English triggers and grade words.
     pub en: Option<LangSpec>,
+    /// Italian triggers and grade words.
     pub it: Option<LangSpec>,
+    /// Dutch triggers and grade words.
     pub nl: Option<LangSpec>,
 }
 
@@ -119,10 +132,13 @@ pub struct LexiconFile {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct RollupSpec {
+    /// The roll-up column's name.
     pub name: String,
     #[serde(default)]
+    /// Label columns any of which sets the roll-up.
     pub any_of: Vec<String>,
     #[serde(default)]
+    /// Label columns none of which being set sets the roll-up.
     pub none_of: Vec<String>,
 }
 
@@ -130,30 +146,44 @@ pub struct RollupSpec {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConceptSpec {
+    /// Short id, unique within the use case; an existing id is extended.
     pub id: String,
+    /// Ontology IRI, if one exists.
     pub iri: Option<String>,
+    /// Preferred (English) name; default: the id.
     pub name: Option<String>,
+    /// Parent concept's IRI.
     pub parent: Option<String>,
     #[serde(default)]
+    /// UMLS codes.
     pub umls: Vec<String>,
     #[serde(default)]
+    /// SNOMED CT codes.
     pub snomed: Vec<String>,
     #[serde(default)]
+    /// Label columns set when the concept is affirmed.
     pub labels: Vec<String>,
     #[serde(default)]
+    /// Label columns set when the concept is negated.
     pub negated_labels: Vec<String>,
+    /// Label columns set instead of `labels` when the mention is uncertain.
     pub uncertain_labels: Option<Vec<String>>,
     #[serde(default)]
+    /// An affirmed mention stops the default label even without labels.
     pub informative: bool,
     /// Grade name (mild, moderate, severe, low, high) -> concept id.
     #[serde(default)]
     pub grades: BTreeMap<String, String>,
+    /// Grade assumed when none is written (a key of `grades`).
     pub default_grade: Option<String>,
     #[serde(default)]
+    /// English synonyms (braces give alternatives).
     pub en: Vec<String>,
     #[serde(default)]
+    /// Italian synonyms.
     pub it: Vec<String>,
     #[serde(default)]
+    /// Dutch synonyms.
     pub nl: Vec<String>,
 }
 
@@ -162,12 +192,16 @@ pub struct ConceptSpec {
 #[serde(deny_unknown_fields)]
 pub struct LangSpec {
     #[serde(default)]
+    /// Triggers that negate what follows ("no", "absence of").
     pub pre_negation: Vec<String>,
     #[serde(default)]
+    /// Triggers that negate what precedes ("absent").
     pub post_negation: Vec<String>,
     #[serde(default)]
+    /// Triggers that make what follows uncertain ("suspicious for").
     pub pre_uncertainty: Vec<String>,
     #[serde(default)]
+    /// Triggers that make what precedes uncertain ("cannot be excluded").
     pub post_uncertainty: Vec<String>,
     /// Look like triggers but are not ("not only", "no change").
     #[serde(default)]
@@ -216,17 +250,24 @@ impl LangSpec {
 /// The label schema of a use case.
 #[derive(Clone, Debug, Default)]
 pub struct Schema {
+    /// The use case's name.
     pub use_case: String,
+    /// Label columns, in the order of the labels table.
     pub labels: Vec<String>,
+    /// Labels set when no other label is set.
     pub default_labels: Vec<usize>,
+    /// Labels of which at most one is set, the first in this order.
     pub exclusive: Vec<usize>,
+    /// Which exclusive label wins when reports of one slide are merged.
     pub merge_priority: Vec<usize>,
+    /// Roll-up columns, in table order.
     pub rollups: Vec<Rollup>,
     /// Marsh grade -> label index.
     pub marsh: BTreeMap<String, usize>,
 }
 
 impl Schema {
+    /// The column index of label `name`.
     pub fn label_index(&self, name: &str) -> Option<usize> {
         self.labels.iter().position(|l| l == name)
     }
@@ -235,35 +276,53 @@ impl Schema {
 /// A resolved roll-up column.
 #[derive(Clone, Debug, Default)]
 pub struct Rollup {
+    /// The roll-up column's name.
     pub name: String,
+    /// Labels any of which sets the roll-up.
     pub any_of: Vec<usize>,
+    /// Labels none of which being set sets the roll-up.
     pub none_of: Vec<usize>,
 }
 
 /// Trigger and grade words of one language, normalised and expanded.
 #[derive(Clone, Debug, Default)]
 pub struct LangRules {
+    /// Triggers that negate what follows, normalised.
     pub pre_negation: Vec<String>,
+    /// Triggers that negate what precedes.
     pub post_negation: Vec<String>,
+    /// Triggers that make what follows uncertain.
     pub pre_uncertainty: Vec<String>,
+    /// Triggers that make what precedes uncertain.
     pub post_uncertainty: Vec<String>,
+    /// Phrases that look like triggers but are not ("not only").
     pub pseudo: Vec<String>,
+    /// Triggers after which the sentence is a question or clinical information.
     pub hypothetical: Vec<String>,
+    /// Words that end a negation or uncertainty scope.
     pub terminators: Vec<String>,
+    /// Words that make a comma continue a scope (a list).
     pub list_words: Vec<String>,
+    /// Words a grade word may stand behind ("of" in "dysplasia of high grade").
     pub grade_links: Vec<String>,
     /// (normalised term, grades it states)
     pub grades: Vec<(String, Vec<Grade>)>,
+    /// Frequent function words, for telling languages apart.
     pub function_words: Vec<String>,
 }
 
 /// A resolved, validated lexicon for one use case.
 #[derive(Clone, Debug)]
 pub struct Lexicon {
+    /// The label columns and their rules.
     pub schema: Schema,
+    /// The concepts.
     pub ontology: Ontology,
+    /// Trigger and grade words, indexed by [`Lang::index`].
     pub langs: [LangRules; 3],
+    /// Immunostain and test names ("p40 negative" is about the marker).
     pub markers: Vec<String>,
+    /// Words that introduce a Marsh grade.
     pub marsh_words: Vec<String>,
 }
 
@@ -301,7 +360,8 @@ impl LexiconBuilder {
 
     /// Merge lexicon text (TOML); `source` names it in errors.
     pub fn add_str(&mut self, text: &str, source: &str) -> Result<&mut Self, Error> {
-        let f: LexiconFile = toml::from_str(text).map_err(|e| Error::lexicon(source, e))?;
+        let f: LexiconFile =
+            toml::from_str(text).map_err(|e| Error::lexicon_from(source, "invalid TOML", e))?;
         self.merge(f, source)?;
         self.sources.push(source.to_string());
         Ok(self)

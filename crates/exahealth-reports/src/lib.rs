@@ -1,4 +1,21 @@
-//! Weak slide labels from free-text pathology reports.
+//! Weak slide labels from free-text pathology reports: read the reports of a
+//! CSV, JSON or spreadsheet file, extract concepts and labels for one of the
+//! built-in use cases, write the labels table.
+//!
+//! ```no_run
+//! use exahealth_reports::{read_reports, write_outputs, Engine, UseCase};
+//! use std::path::Path;
+//!
+//! let engine = Engine::builtin(UseCase::Colon)?;
+//! let reports = read_reports(Path::new("reports.csv"))?;
+//! let results: Vec<_> = reports.iter().map(|r| engine.extract(r)).collect();
+//! for r in &results {
+//!     println!("{}: {:?}", r.id, r.label_names());
+//! }
+//! // labels.csv, labels_rollup.csv and concepts.json in out/.
+//! write_outputs(Path::new("out"), &engine.lexicon().schema, &results)?;
+//! # Ok::<(), exahealth_reports::Error>(())
+//! ```
 //!
 //! A hospital holds millions of slides with a free-text diagnosis each.
 //! This crate reads those reports (English, Italian, Dutch) and turns them
@@ -48,6 +65,7 @@
 pub mod engine;
 mod error;
 pub mod evaluate;
+pub mod extract_run;
 pub mod input;
 pub mod lexicon;
 pub mod matcher;

@@ -18,14 +18,23 @@ pub enum Role {
     Concept(u32),
     /// Grade words (index into [`LangMatcher::grade_sets`]).
     Grade(u32),
+    /// A trigger negating what follows.
     PreNegation,
+    /// A trigger negating what precedes.
     PostNegation,
+    /// A trigger making what follows uncertain.
     PreUncertainty,
+    /// A trigger making what precedes uncertain.
     PostUncertainty,
+    /// The rest of the sentence is a question or clinical information.
     Hypothetical,
+    /// Looks like a trigger but is not.
     Pseudo,
+    /// Ends a negation or uncertainty scope.
     Terminator,
+    /// An immunostain or test name.
     Marker,
+    /// Introduces a Marsh grade.
     Marsh,
 }
 
@@ -51,22 +60,30 @@ impl Role {
 /// A match, in tokens: `[start, end)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Hit {
+    /// First token of the match.
     pub start: usize,
+    /// One past the last token.
     pub end: usize,
+    /// What the matched term is.
     pub role: Role,
 }
 
 /// The automaton and word lists of one language.
 #[derive(Clone, Debug)]
 pub struct LangMatcher {
+    /// The language matched.
     pub lang: Lang,
     ac: AhoCorasick,
     roles: Vec<Role>,
+    /// The grades each [`Role::Grade`] term states.
     pub grade_sets: Vec<Vec<Grade>>,
+    /// Words that make a comma continue a scope (a list).
     pub list_words: HashSet<String>,
+    /// Words a grade word may stand behind.
     pub grade_links: HashSet<String>,
     /// Function words and lexicon words of this language, for detection.
     pub native_words: HashSet<String>,
+    /// One-edit typos of this language's lexicon words.
     pub typos: TypoIndex,
 }
 
@@ -198,7 +215,9 @@ impl LangMatcher {
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
             .build(&patterns)
-            .map_err(|e| Error::lexicon(lex.schema.use_case.clone(), e))?;
+            .map_err(|e| {
+                Error::lexicon_from(lex.schema.use_case.clone(), "cannot build the matcher", e)
+            })?;
         let typos = TypoIndex::new(vocab.iter().map(|(w, t)| (w.as_str(), *t)));
         Ok(LangMatcher {
             lang,

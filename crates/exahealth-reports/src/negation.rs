@@ -31,8 +31,11 @@ const LIST_LOOKAHEAD: usize = 12;
 /// Negated and uncertain flags of one hit.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Assertion {
+    /// Inside the scope of a negation trigger.
     pub negated: bool,
+    /// Inside the scope of an uncertainty trigger.
     pub uncertain: bool,
+    /// In a question or clinical information.
     pub hypothetical: bool,
 }
 

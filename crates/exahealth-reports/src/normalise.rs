@@ -26,6 +26,7 @@ pub struct Token {
     pub norm: (u32, u32),
     /// Character range in the original text.
     pub orig: (u32, u32),
+    /// What the token is: a word, a soft break or a boundary.
     pub kind: TokenKind,
 }
 
@@ -34,6 +35,7 @@ pub struct Token {
 pub struct Normalised {
     /// Tokens joined by one space.
     pub text: String,
+    /// The tokens, in text order.
     pub tokens: Vec<Token>,
 }
 

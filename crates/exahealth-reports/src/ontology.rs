@@ -12,14 +12,19 @@ use std::collections::HashMap;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
+    /// English.
     En,
+    /// Italian.
     It,
+    /// Dutch.
     Nl,
 }
 
 impl Lang {
+    /// Every language, in index order.
     pub const ALL: [Lang; 3] = [Lang::En, Lang::It, Lang::Nl];
 
+    /// The ISO 639-1 code (`en`, `it`, `nl`).
     pub fn code(self) -> &'static str {
         match self {
             Lang::En => "en",
@@ -28,6 +33,7 @@ impl Lang {
         }
     }
 
+    /// The language's position in per-language arrays (`en` 0, `it` 1, `nl` 2).
     pub fn index(self) -> usize {
         self as usize
     }
@@ -54,14 +60,20 @@ impl std::fmt::Display for Lang {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Grade {
+    /// "Mild".
     Mild,
+    /// "Moderate".
     Moderate,
+    /// "Severe".
     Severe,
+    /// "Low grade".
     Low,
+    /// "High grade".
     High,
 }
 
 impl Grade {
+    /// Every grade, in index order.
     pub const ALL: [Grade; 5] = [
         Grade::Mild,
         Grade::Moderate,
@@ -70,6 +82,7 @@ impl Grade {
         Grade::High,
     ];
 
+    /// Parses a grade name as [`Grade::name`] writes it.
     pub fn parse(s: &str) -> Option<Grade> {
         match s.trim() {
             "mild" => Some(Grade::Mild),
@@ -81,6 +94,7 @@ impl Grade {
         }
     }
 
+    /// The grade's name (`mild`, `moderate`, `severe`, `low`, `high`).
     pub fn name(self) -> &'static str {
         match self {
             Grade::Mild => "mild",
@@ -103,7 +117,9 @@ pub struct Concept {
     pub name: String,
     /// Parent concept's IRI.
     pub parent: Option<String>,
+    /// UMLS codes.
     pub umls: Vec<String>,
+    /// SNOMED CT codes.
     pub snomed: Vec<String>,
     /// Label columns (indices into the schema's labels) set when affirmed.
     pub labels: Vec<usize>,
@@ -132,10 +148,12 @@ impl Concept {
         }
     }
 
+    /// Whether the concept has graded forms (e.g. dysplasia: low, high).
     pub fn is_gradable(&self) -> bool {
         self.grades.iter().any(Option::is_some)
     }
 
+    /// The concept that grade `g` of this one is, if any (an ontology index).
     pub fn graded(&self, g: Grade) -> Option<usize> {
         self.grades[g as usize]
     }
@@ -150,6 +168,7 @@ pub struct Ontology {
 }
 
 impl Ontology {
+    /// An ontology over `concepts`; an IRI shared by two concepts finds the first.
     pub fn new(concepts: Vec<Concept>) -> Self {
         let mut by_id = HashMap::new();
         let mut by_iri = HashMap::new();
@@ -166,18 +185,22 @@ impl Ontology {
         }
     }
 
+    /// Every concept, in lexicon order.
     pub fn concepts(&self) -> &[Concept] {
         &self.concepts
     }
 
+    /// The concept at `index`; panics if out of range.
     pub fn get(&self, index: usize) -> &Concept {
         &self.concepts[index]
     }
 
+    /// The index of the concept with id `id`.
     pub fn index_of(&self, id: &str) -> Option<usize> {
         self.by_id.get(id).copied()
     }
 
+    /// The concept with IRI `iri`.
     pub fn by_iri(&self, iri: &str) -> Option<&Concept> {
         self.by_iri.get(iri).map(|&i| &self.concepts[i])
     }

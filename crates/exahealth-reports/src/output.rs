@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 /// A labels table: `id` then one 0/1 column per label.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LabelTable {
+    /// The label columns, in order (after `id`).
     pub labels: Vec<String>,
+    /// One row per report or slide: its id and one flag per label.
     pub rows: Vec<(String, Vec<bool>)>,
 }
 
@@ -79,7 +81,7 @@ impl LabelTable {
     /// CSV text.
     pub fn to_csv(&self) -> Result<Vec<u8>, Error> {
         let mut w = csv::Writer::from_writer(Vec::new());
-        let wrap = |e: csv::Error| Error::input(Path::new("labels.csv"), e);
+        let wrap = |e: csv::Error| Error::input_from(Path::new("labels.csv"), "cannot encode", e);
         let mut header = vec!["id".to_string()];
         header.extend(self.labels.iter().cloned());
         w.write_record(&header).map_err(wrap)?;
@@ -88,8 +90,9 @@ impl LabelTable {
             rec.extend(vals.iter().map(|&v| if v { "1" } else { "0" }.to_string()));
             w.write_record(&rec).map_err(wrap)?;
         }
-        w.into_inner()
-            .map_err(|e| Error::input(Path::new("labels.csv"), e.error()))
+        w.into_inner().map_err(|e| {
+            Error::input_from(Path::new("labels.csv"), "cannot encode", e.into_error())
+        })
     }
 }
 
@@ -155,8 +158,8 @@ pub fn concepts_json(schema: &Schema, results: &[Extraction]) -> Result<Vec<u8>,
             })
             .collect(),
     };
-    let mut v =
-        serde_json::to_vec_pretty(&doc).map_err(|e| Error::input(Path::new("concepts.json"), e))?;
+    let mut v = serde_json::to_vec_pretty(&doc)
+        .map_err(|e| Error::input_from(Path::new("concepts.json"), "cannot encode", e))?;
     v.push(b'\n');
     Ok(v)
 }
@@ -164,9 +167,13 @@ pub fn concepts_json(schema: &Schema, results: &[Extraction]) -> Result<Vec<u8>,
 /// What [`write_outputs`] wrote.
 #[derive(Clone, Debug)]
 pub struct Written {
+    /// The labels table written.
     pub labels: PathBuf,
+    /// The roll-up table, if the use case has roll-ups.
     pub rollup: Option<PathBuf>,
+    /// The concepts JSON.
     pub concepts: PathBuf,
+    /// Rows of the labels table.
     pub rows: usize,
 }
 
@@ -177,7 +184,7 @@ pub fn write_outputs(
     schema: &Schema,
     results: &[Extraction],
 ) -> Result<Written, Error> {
-    std::fs::create_dir_all(outdir).map_err(|e| Error::io(outdir, e))?;
+    std::fs::create_dir_all(outdir).map_err(|e| Error::io_doing("create", outdir, e))?;
     let table = LabelTable::from_extractions(schema, results);
     let labels = outdir.join("labels.csv");
     atomic_write(&labels, &table.to_csv()?)?;
@@ -201,7 +208,7 @@ pub fn write_outputs(
 /// Writes a file durably (the workspace's one helper): readers see the old
 /// or the new content, never a part.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    exahealth_base::durable::write(path, bytes).map_err(|e| Error::io(path, e))
+    exahealth_base::durable::write(path, bytes).map_err(|e| Error::io_doing("write", path, e))
 }
 
 #[cfg(test)]

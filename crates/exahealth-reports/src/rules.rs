@@ -44,12 +44,15 @@ pub struct Mention {
     pub base: Option<usize>,
     /// Token range of the concept's words.
     pub tokens: (usize, usize),
+    /// The grade written or assumed, for gradable concepts.
     pub grade: Option<Grade>,
     /// Token range of the grade words.
     pub grade_tokens: Option<(usize, usize)>,
     /// The grade was not written but assumed.
     pub grade_defaulted: bool,
+    /// Inside the scope of a negation trigger.
     pub negated: bool,
+    /// Inside the scope of an uncertainty trigger.
     pub uncertain: bool,
     /// In a question or clinical information: gives no label.
     pub hypothetical: bool,
@@ -315,7 +318,9 @@ fn parse_marsh(n: &Normalised, from: usize) -> Option<(String, usize)> {
 /// informative finding was seen.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Findings {
+    /// One flag per label column.
     pub labels: Vec<bool>,
+    /// Whether an informative finding was seen (it stops the default labels).
     pub informative: bool,
 }
 

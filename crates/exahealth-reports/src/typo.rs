@@ -17,6 +17,7 @@ use std::collections::{HashMap, HashSet};
 /// Shortest word (in characters) that is corrected or corrected to.
 pub const MIN_LEN: usize = 6;
 
+/// Lexicon words of one language, indexed for finding their one-edit typos.
 #[derive(Clone, Debug, Default)]
 pub struct TypoIndex {
     words: Vec<String>,

@@ -7,14 +7,23 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::time::Instant;
 
+/// One [`bench_level`] run: what was read, how fast, and at what memory
+/// cost; serialised as the benchmark's JSON line.
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchResult {
+    /// Level read.
     pub level: usize,
+    /// Side of each square region, in level pixels.
     pub tile: u32,
+    /// Threads reading at once.
     pub threads: usize,
+    /// Regions read.
     pub tiles: u64,
+    /// Wall-clock time of all the reads.
     pub seconds: f64,
+    /// Regions read per second.
     pub tiles_per_s: f64,
+    /// Millions of region pixels delivered per second.
     pub megapixels_per_s: f64,
     /// Peak resident memory of the process so far (Linux), in MiB.
     pub peak_rss_mib: Option<f64>,

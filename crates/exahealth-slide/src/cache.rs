@@ -10,9 +10,13 @@ use std::sync::Arc;
 /// Identifies one decoded tile: which slide, which level, which grid cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TileKey {
+    /// Process-unique id of the slide, so slides can share a cache.
     pub slide: u64,
+    /// Pyramid level, 0 the most detailed.
     pub level: u32,
+    /// Tile column in the level's grid.
     pub col: u64,
+    /// Tile row in the level's grid.
     pub row: u64,
 }
 
@@ -33,6 +37,8 @@ impl quick_cache::Weighter<TileKey, Arc<RgbaImage>> for ByteWeighter {
 /// Default budget: enough for a few hundred 256x256 tiles.
 pub const DEFAULT_CACHE_BYTES: u64 = 64 << 20;
 
+/// Decoded tiles kept for reuse by neighbouring reads, bounded in bytes;
+/// one per slide by default, or one shared through [`OpenOptions::cache`](crate::OpenOptions::cache).
 pub struct TileCache {
     inner: quick_cache::sync::Cache<TileKey, Arc<RgbaImage>, ByteWeighter>,
     capacity: u64,
@@ -56,6 +62,7 @@ impl TileCache {
         })
     }
 
+    /// The byte budget the cache was created with.
     pub fn capacity_bytes(&self) -> u64 {
         self.capacity
     }

@@ -5,7 +5,7 @@
 
 use crate::error::SlideError;
 use crate::image::RgbaImage;
-use crate::tiff::tags::{compression, photometric};
+use crate::tiff_tags::{compression, photometric};
 use exahealth_base::{budget, BudgetError};
 use std::io::Read;
 use std::path::Path;
@@ -521,7 +521,10 @@ pub fn decode_j2k(data: &[u8], ycbcr: bool, max: (u32, u32)) -> CodecResult<Rgba
         (4, true) => out.extend_from_slice(&pixels[..n * 4]),
         (c, a) => return Err(format!("JPEG 2000 image with {c} channels (alpha: {a})").into()),
     }
-    if ycbcr {
+    // hayro-jpeg2000 already turns a raw codestream whose Cb and Cr are
+    // subsampled into RGB (as OpenJPEG's tools do); converting again would
+    // paint white glass magenta.
+    if ycbcr && !decoder_converts_subsampled_ycbcr(data) {
         ycbcr_to_rgb_in_place(&mut out);
     }
     Ok(RgbaImage {
@@ -529,6 +532,29 @@ pub fn decode_j2k(data: &[u8], ycbcr: bool, max: (u32, u32)) -> CodecResult<Rgba
         height: h,
         data: out,
     })
+}
+
+/// Whether `data` is a raw codestream of three components, the last two
+/// subsampled alike and more than the first: the case hayro-jpeg2000 takes
+/// for YCbCr and converts to RGB itself. Read from the SIZ segment, which
+/// follows the SOC marker (T.800 A.5.1).
+fn decoder_converts_subsampled_ycbcr(data: &[u8]) -> bool {
+    let Some(siz) = data.strip_prefix(&[0xFF, 0x4F, 0xFF, 0x51]) else {
+        return false;
+    };
+    // Lsiz, Rsiz, eight 32-bit sizes, then Csiz at byte 38 of the segment.
+    let Some(&[c0, c1]) = siz.get(36..38) else {
+        return false;
+    };
+    if u16::from_be_bytes([c0, c1]) != 3 {
+        return false;
+    }
+    // Each component: Ssiz, XRsiz, YRsiz.
+    let step = |i: usize| siz.get(38 + 3 * i + 1..38 + 3 * i + 3);
+    match (step(0), step(1), step(2)) {
+        (Some(y), Some(cb), Some(cr)) => cb == cr && cb != y && cb[0] >= y[0] && cb[1] >= y[1],
+        _ => false,
+    }
 }
 
 /// Full-range BT.601 YCbCr to RGB, as JFIF defines it.

@@ -3,9 +3,13 @@
 use crate::error::{Result, SlideError};
 use std::path::Path;
 
+/// Pixels as every read returns them: 8-bit RGBA, row-major, straight
+/// alpha, transparent (all zero) outside the slide.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RgbaImage {
+    /// Width in pixels.
     pub width: u32,
+    /// Height in pixels.
     pub height: u32,
     /// `width * height * 4` bytes.
     pub data: Vec<u8>,
@@ -27,6 +31,7 @@ impl RgbaImage {
         }
     }
 
+    /// An image of one colour.
     pub fn filled(width: u32, height: u32, rgba: [u8; 4]) -> Self {
         let mut data = Vec::with_capacity(width as usize * height as usize * 4);
         for _ in 0..width as usize * height as usize {
@@ -39,6 +44,7 @@ impl RgbaImage {
         }
     }
 
+    /// The RGBA of pixel (`x`, `y`); panics outside the image.
     pub fn pixel(&self, x: u32, y: u32) -> [u8; 4] {
         let i = (y as usize * self.width as usize + x as usize) * 4;
         [

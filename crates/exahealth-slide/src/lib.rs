@@ -1,5 +1,25 @@
 //! Whole-slide images for exahealth, in pure Rust.
 //!
+//! ```no_run
+//! use exahealth_slide::Slide;
+//!
+//! fn main() -> Result<(), exahealth_slide::SlideError> {
+//!     let slide = Slide::open("CMU-1.svs")?;
+//!     println!("{} levels: {:?}", slide.level_count(), slide.level_dimensions());
+//!     if let Some((x, y)) = slide.mpp() {
+//!         println!("{x} x {y} microns per pixel at level 0");
+//!     }
+//!
+//!     // 512 x 512 pixels of level 1, its top-left corner given in level-0 pixels.
+//!     let region = slide.read_region(10_000, 8_000, 1, 512, 512)?;
+//!     assert_eq!(region.data.len(), 512 * 512 * 4); // RGBA
+//!
+//!     // The whole slide in at most 1024 pixels a side.
+//!     slide.thumbnail(1024)?.save_png("thumbnail.png".as_ref())?;
+//!     Ok(())
+//! }
+//! ```
+//!
 //! Reads Aperio SVS (JPEG and JPEG 2000 tiles), generic tiled pyramidal TIFF
 //! and BigTIFF (JPEG, deflate, LZW, zstd, uncompressed), Philips and OME TIFF,
 //! Hamamatsu NDPI, QPTIFF fluorescence and DICOM WSI through one API shaped
@@ -34,6 +54,7 @@ mod slide;
 pub mod source;
 pub mod synth;
 pub mod tiff;
+pub mod tiff_tags;
 pub mod writer;
 
 pub use cache::TileCache;

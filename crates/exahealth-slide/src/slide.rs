@@ -50,6 +50,8 @@ impl Slide {
         Self::open_with(path, OpenOptions::default())
     }
 
+    /// Opens a slide with a shared or resized tile cache, or a chosen
+    /// fluorescence channel.
     pub fn open_with(path: impl AsRef<Path>, options: OpenOptions) -> Result<Self> {
         let path = path.as_ref();
         let parts = crate::formats::open_parts(path, &options)?;
@@ -127,6 +129,7 @@ impl Slide {
         })
     }
 
+    /// The path the slide was opened from.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -136,14 +139,18 @@ impl Slide {
         self.vendor
     }
 
+    /// Number of pyramid levels, at least 1.
     pub fn level_count(&self) -> usize {
         self.levels.len()
     }
 
+    /// Width and height of each level in pixels, level 0 (the largest) first.
     pub fn level_dimensions(&self) -> Vec<(u64, u64)> {
         self.levels.iter().map(|l| (l.width, l.height)).collect()
     }
 
+    /// Each level's downsample from level 0 (1.0 for level 0), the mean of
+    /// the horizontal and vertical ratios as in OpenSlide.
     pub fn level_downsamples(&self) -> Vec<f64> {
         self.levels.iter().map(|l| l.downsample).collect()
     }
@@ -163,10 +170,13 @@ impl Slide {
         self.levels.len() - 1
     }
 
+    /// All properties: the vendor's own keys and OpenSlide's `openslide.*`
+    /// keys (levels, microns per pixel, objective power, associated images).
     pub fn properties(&self) -> &BTreeMap<String, String> {
         &self.properties
     }
 
+    /// One property by key, e.g. `openslide.mpp-x` or `aperio.AppMag`.
     pub fn property(&self, key: &str) -> Option<&str> {
         self.properties.get(key).map(String::as_str)
     }
@@ -178,6 +188,7 @@ impl Slide {
         Some((x, y))
     }
 
+    /// The scanner objective's magnification (20, 40...), if recorded.
     pub fn objective_power(&self) -> Option<f64> {
         self.property("openslide.objective-power")?.parse().ok()
     }
@@ -188,14 +199,18 @@ impl Slide {
         &self.channels
     }
 
+    /// Names of the associated images (`label`, `macro`, `thumbnail`...), sorted.
     pub fn associated_image_names(&self) -> Vec<&str> {
         self.associated.keys().map(String::as_str).collect()
     }
 
+    /// Width and height of an associated image, without decoding it.
     pub fn associated_image_dimensions(&self, name: &str) -> Option<(u32, u32)> {
         self.associated.get(name).map(|a| a.dimensions())
     }
 
+    /// Decodes an associated image; an unknown name fails with
+    /// [`SlideError::NoSuchAssociatedImage`] listing the names there are.
     pub fn read_associated_image(&self, name: &str) -> Result<RgbaImage> {
         match self.associated.get(name) {
             Some(a) => a.read(),
@@ -225,6 +240,7 @@ impl Slide {
         ))
     }
 
+    /// The tile cache this slide reads through, to share or inspect.
     pub fn cache(&self) -> &Arc<TileCache> {
         &self.cache
     }

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 pub trait ReadAt: Send + Sync {
     /// Fills `buf` from `offset`; short files are an error, not a short read.
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()>;
+    /// Length in bytes.
     fn len(&self) -> u64;
+    /// Whether there are no bytes at all.
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -59,6 +61,7 @@ pub struct FileSource {
 }
 
 impl FileSource {
+    /// Opens `path` for reading and records its length.
     pub fn open(path: &Path) -> Result<Self> {
         let io = |source| SlideError::Io {
             path: path.to_path_buf(),
@@ -73,6 +76,7 @@ impl FileSource {
         })
     }
 
+    /// The path opened, for error messages.
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -16,15 +16,23 @@ const RENDER_TILE_LIMIT: u64 = 2048;
 const PALETTE_SIZE: u64 = 8;
 const BACKGROUND: [u8; 3] = [242, 240, 244];
 
+/// What [`write_synthetic_slide`] makes: size, tissue layout and how the
+/// pyramid is written.
 #[derive(Debug, Clone)]
 pub struct SynthOptions {
+    /// Level-0 width in pixels.
     pub width: u64,
+    /// Level-0 height in pixels.
     pub height: u64,
+    /// Picks the tissue layout; the same seed gives the same slide.
     pub seed: u64,
+    /// Tile size, compression and metadata of the written TIFF.
     pub writer: PyramidOptions,
 }
 
 impl SynthOptions {
+    /// A `width` x `height` slide at 0.25 microns per pixel (a 40x scan),
+    /// seed 1, JPEG tiles of 256 pixels.
     pub fn new(width: u64, height: u64) -> Self {
         let writer = PyramidOptions {
             mpp: Some(0.25),
@@ -61,6 +69,7 @@ pub struct Tissue {
 }
 
 impl Tissue {
+    /// Three to five blobs placed by `seed`.
     pub fn new(seed: u64) -> Self {
         let n = 3 + splitmix(seed) % 3;
         let blobs = (0..n)

@@ -15,20 +15,29 @@ use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::Arc;
 
+/// How the writer compresses each tile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TileCompression {
     /// Baseline JPEG, YCbCr 4:2:0 inside, quality 1..=100.
-    Jpeg { quality: u8 },
+    Jpeg {
+        /// 1 (smallest) to 100 (best).
+        quality: u8,
+    },
     /// Lossless zlib/deflate with horizontal differencing.
     Deflate,
 }
 
+/// How [`write_pyramid`] lays out and annotates the file.
 #[derive(Debug, Clone)]
 pub struct PyramidOptions {
+    /// Side of the square tiles in pixels: a multiple of 16 up to 4096 (default 256).
     pub tile_size: u32,
+    /// Tile coding (default JPEG quality 90).
     pub compression: TileCompression,
     /// Level-0 microns per pixel, stored as TIFF resolution (centimetres).
     pub mpp: Option<f64>,
+    /// ImageDescription of level 0; an Aperio-style `|AppMag = 40|MPP = 0.25`
+    /// text there is what readers take the magnification from.
     pub description: Option<String>,
     /// Force BigTIFF; by default it is used when classic 32-bit offsets could overflow.
     pub bigtiff: Option<bool>,
@@ -49,9 +58,13 @@ impl Default for PyramidOptions {
 /// What the writer did, for reports and tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteReport {
+    /// Width and height of each level written, level 0 first.
     pub levels: Vec<(u64, u64)>,
+    /// Tiles over all levels.
     pub tiles: u64,
+    /// Tiles actually encoded and stored; the rest reuse one of these.
     pub unique_tiles: u64,
+    /// Size of the file written.
     pub bytes: u64,
 }
 

@@ -4,25 +4,16 @@
 mod allocator;
 mod annotations;
 mod bench;
-mod bench_image;
-mod bench_loader;
 mod dataset;
 mod demo;
-mod demo_mil;
 mod embed;
 mod eval;
 mod image;
 mod predict;
-mod predict_bags;
-mod predict_onnx;
-mod predict_slides;
 mod progress;
 mod reports;
 mod slide;
 mod train;
-mod train_bags;
-mod train_data;
-mod train_outputs;
 
 use clap::{Parser, Subcommand};
 
@@ -103,13 +94,6 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
-}
-
-/// Runs `exahealth ARGS...` in this process, as if typed (the demo shows
-/// the pipeline through the same commands a user runs).
-pub(crate) fn run_args(args: &[&str]) -> anyhow::Result<()> {
-    let cli = Cli::try_parse_from(std::iter::once("exahealth").chain(args.iter().copied()))?;
-    dispatch(cli.command)
 }
 
 fn dispatch(command: Command) -> anyhow::Result<()> {

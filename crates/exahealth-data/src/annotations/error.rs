@@ -35,22 +35,31 @@ pub enum AnnotationError {
     /// error chains print it once.)
     #[error("{path}: {error}")]
     Io {
+        /// File being read or written.
         path: PathBuf,
+        /// What the operating system reported.
         error: std::io::Error,
     },
     /// The XML is not well formed (truncated, mismatched tags, bad encoding).
     #[error("{file}:{line}: malformed XML: {message}")]
     Xml {
+        /// File being read.
         file: String,
+        /// 1-based line of the problem.
         line: u64,
+        /// The XML parser's complaint.
         message: String,
     },
     /// The JSON is not well formed or does not have the GeoJSON shape.
     #[error("{file}:{line}:{column}: not valid GeoJSON: {message}")]
     Json {
+        /// File being read.
         file: String,
+        /// 1-based line of the problem.
         line: usize,
+        /// 1-based column of the problem.
         column: usize,
+        /// The JSON parser's complaint.
         message: String,
     },
     /// An XML file that is not ASAP XML was given to the ASAP reader.
@@ -61,7 +70,9 @@ pub enum AnnotationError {
             `annotations::read` detects and reads it)")).unwrap_or_default()
     )]
     NotAsap {
+        /// File being read.
         file: String,
+        /// Name of the root element found instead.
         root: String,
         /// The annotation tool the root element points to, when known.
         dialect: Option<&'static str>,
@@ -70,8 +81,11 @@ pub enum AnnotationError {
     /// with fewer than 3 vertices, a NaN coordinate, a bad colour...
     #[error("{file}{at}: {message}")]
     Invalid {
+        /// File being read.
         file: String,
+        /// Line or feature of the bad annotation.
         at: Location,
+        /// What is wrong with it.
         message: String,
     },
     /// The format could not be told from the file's extension or content.
@@ -79,20 +93,30 @@ pub enum AnnotationError {
         "{file}: unknown annotation format; use .xml (ASAP XML) or .geojson/.json \
          (QuPath GeoJSON)"
     )]
-    UnknownFormat { file: String },
+    UnknownFormat {
+        /// File whose format could not be told.
+        file: String,
+    },
     /// An annotation cannot be written in the requested format.
     #[error("annotation {index} ({name:?}) cannot be written as {format}: {message}")]
     Unrepresentable {
+        /// 0-based position of the annotation in the set.
         index: usize,
+        /// The annotation's name.
         name: String,
+        /// Format being written, e.g. "ASAP XML".
         format: &'static str,
+        /// Why the format cannot hold it.
         message: String,
     },
     /// An in-memory annotation set holds an invalid geometry.
     #[error("annotation {index} ({name:?}) is invalid: {message}")]
     InvalidGeometry {
+        /// 0-based position of the annotation in the set.
         index: usize,
+        /// The annotation's name.
         name: String,
+        /// What is wrong with the geometry.
         message: String,
     },
     /// The requested mask would be too large to hold in memory.
@@ -101,8 +125,11 @@ pub enum AnnotationError {
          rasterise at a larger downsample or a region at a time"
     )]
     MaskTooLarge {
+        /// Mask width asked for, in pixels.
         width: usize,
+        /// Mask height asked for, in pixels.
         height: usize,
+        /// Most pixels a mask may have ([`MAX_MASK_PIXELS`](crate::annotations::MAX_MASK_PIXELS)).
         limit: u64,
     },
     /// The downsample factor is not a finite number above zero.

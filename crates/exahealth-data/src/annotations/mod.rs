@@ -61,7 +61,9 @@ use std::path::Path;
 /// An annotation file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// ASAP XML, as the CAMELYON challenges publish; read and written.
     Asap,
+    /// QuPath's GeoJSON FeatureCollection; read and written.
     GeoJson,
     /// Read only.
     Sedeen,
@@ -70,6 +72,7 @@ pub enum Format {
 }
 
 impl Format {
+    /// The name used in messages, e.g. "ASAP XML".
     pub fn name(self) -> &'static str {
         match self {
             Format::Asap => "ASAP XML",

@@ -7,11 +7,14 @@ use std::borrow::Cow;
 /// A position in level-0 pixel coordinates (x to the right, y down).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Point {
+    /// Column, in level-0 pixels.
     pub x: f64,
+    /// Row, in level-0 pixels.
     pub y: f64,
 }
 
 impl Point {
+    /// The point (`x`, `y`), usable in constants.
     pub const fn new(x: f64, y: f64) -> Self {
         Point { x, y }
     }
@@ -23,7 +26,9 @@ impl Point {
 /// GeoJSON writer closes them). Each ring has at least 3 vertices.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Polygon {
+    /// The outer boundary.
     pub exterior: Vec<Point>,
+    /// Boundaries of the areas cut out of the exterior.
     pub holes: Vec<Vec<Point>>,
 }
 
@@ -51,7 +56,12 @@ pub enum Geometry {
     /// A set of points (ASAP `PointSet`, GeoJSON `MultiPoint`).
     Points(Vec<Point>),
     /// An axis-aligned rectangle from `min` (top left) to `max` (bottom right).
-    Rectangle { min: Point, max: Point },
+    Rectangle {
+        /// Top-left corner.
+        min: Point,
+        /// Bottom-right corner.
+        max: Point,
+    },
     /// A polygon, possibly with holes.
     Polygon(Polygon),
     /// Several polygons (GeoJSON `MultiPolygon`).
@@ -68,12 +78,19 @@ pub enum Geometry {
 /// The kind of a [`Geometry`], for summaries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum GeometryKind {
+    /// [`Geometry::Point`].
     Point,
+    /// [`Geometry::Points`].
     Points,
+    /// [`Geometry::Rectangle`].
     Rectangle,
+    /// [`Geometry::Polygon`].
     Polygon,
+    /// [`Geometry::MultiPolygon`].
     MultiPolygon,
+    /// [`Geometry::Spline`].
     Spline,
+    /// [`Geometry::Polyline`].
     Polyline,
 }
 
@@ -93,6 +110,7 @@ impl GeometryKind {
 }
 
 impl Geometry {
+    /// Which variant this is, without its coordinates.
     pub fn kind(&self) -> GeometryKind {
         match self {
             Geometry::Point(_) => GeometryKind::Point,
@@ -211,9 +229,11 @@ fn check_polygon(p: &Polygon) -> Result<(), String> {
 /// A user-defined class of annotations (ASAP `Group`, QuPath classification).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Group {
+    /// The class name annotations refer to in [`Annotation::class`].
     pub name: String,
     /// The group this group belongs to (ASAP `PartOfGroup`), if any.
     pub parent: Option<String>,
+    /// Display colour, RGB.
     pub color: Option<[u8; 3]>,
 }
 
@@ -227,13 +247,17 @@ pub struct Annotation {
     pub class: Option<String>,
     /// Display colour of this annotation.
     pub color: Option<[u8; 3]>,
+    /// The shape, in level-0 pixels.
     pub geometry: Geometry,
 }
 
 /// The annotations of one slide, with their groups (classes).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnnotationSet {
+    /// The objects, in file order.
     pub annotations: Vec<Annotation>,
+    /// The classes declared by the file, in file order; annotations may name
+    /// classes not listed here.
     pub groups: Vec<Group>,
 }
 

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 /// What `exahealth annotations info` prints.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
+    /// Number of annotations.
     pub annotations: usize,
+    /// Number of declared groups (classes).
     pub groups: usize,
     /// Stored vertices over all annotations (spline control points).
     pub vertices: usize,
@@ -20,24 +22,33 @@ pub struct Summary {
     pub bounds: Option<Bounds>,
 }
 
+/// How many annotations one class has and how much they cover.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClassCount {
+    /// The class name; `None` for unclassified annotations.
     pub class: Option<String>,
+    /// Annotations of this class.
     pub count: usize,
     /// Covered area in square level-0 pixels (holes subtracted, overlaps
     /// between annotations counted twice).
     pub area: f64,
 }
 
+/// An axis-aligned bounding box in level-0 pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Bounds {
+    /// Leftmost x.
     pub min_x: f64,
+    /// Topmost y.
     pub min_y: f64,
+    /// Rightmost x.
     pub max_x: f64,
+    /// Bottommost y.
     pub max_y: f64,
 }
 
 impl AnnotationSet {
+    /// Counts, areas and bounds of the set, for `annotations info`.
     pub fn summary(&self) -> Summary {
         let mut by_geometry: BTreeMap<GeometryKind, usize> = BTreeMap::new();
         let mut by_class: BTreeMap<Option<&str>, (usize, f64)> = BTreeMap::new();

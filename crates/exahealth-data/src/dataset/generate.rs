@@ -12,8 +12,11 @@ const IMAGE_ENDINGS: &[&str] = &[
 /// Fractions for a seeded, per-class (stratified) random split.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SplitFractions {
+    /// Share of each class for training, 0 to 1.
     pub training: f64,
+    /// Share of each class for validation, 0 to 1.
     pub validation: f64,
+    /// Share of each class for test, 0 to 1.
     pub test: f64,
 }
 

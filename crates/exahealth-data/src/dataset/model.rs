@@ -7,10 +7,15 @@ use std::path::PathBuf;
 /// [`Dataset::resolve`] for paths relative to the YAML file's folder.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Dataset {
+    /// The `name:` field.
     pub name: Option<String>,
+    /// The `description:` field, free text.
     pub description: Option<String>,
+    /// Class names; [`Label::Classes`] indexes into this list.
     pub classes: Vec<String>,
+    /// Names of the per-sample values ([`Sample::values`]), in file order.
     pub features: Vec<String>,
+    /// Every image of the dataset, in file order; splits refer to them by index.
     pub samples: Vec<Sample>,
     /// Named splits (training, validation, test, or any other name), in
     /// file order, listing sample indices.
@@ -19,15 +24,18 @@ pub struct Dataset {
     pub base_dir: PathBuf,
 }
 
+/// One image of a dataset: where it is, its label and its feature values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
     /// One path, or several planes of one image.
     pub location: Vec<String>,
+    /// The ground truth; `None` for unlabelled samples (e.g. a test split).
     pub label: Option<Label>,
     /// Feature values by feature name (missing or null values are absent).
     pub values: BTreeMap<String, String>,
 }
 
+/// A sample's ground truth: classes or a mask.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Label {
     /// Class indices into `classes` (one for single-label, more for multi-label).
@@ -36,29 +44,44 @@ pub enum Label {
     Mask(String),
 }
 
+/// Why a dataset could not be read, written or generated. Every message
+/// names the file and, where it can, the line.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DatasetError {
+    /// The file or folder could not be read or written.
     #[error("{path}: {source}")]
     Io {
+        /// File or folder concerned.
         path: PathBuf,
+        /// What the operating system reported.
         #[source]
         source: std::io::Error,
     },
+    /// The file is not YAML at all.
     #[error("{path}: not valid YAML{at}: {message}")]
     Yaml {
+        /// The YAML file.
         path: PathBuf,
+        /// `" at line L, column C"`, or empty when the parser gives no place.
         at: String,
+        /// The YAML parser's complaint.
         message: String,
     },
     /// A field that parsed but means nothing valid; `line` is 1-based.
     #[error("{path}{line}: {field}: {message}", line = line.map(|l| format!(":{l}")).unwrap_or_default())]
     Invalid {
+        /// The YAML file.
         path: PathBuf,
+        /// Line of the field, when it can be found.
         line: Option<usize>,
+        /// Which field, e.g. `images[3]` or `split.training`.
         field: String,
+        /// What is wrong with its value.
         message: String,
     },
+    /// A folder tree could not be turned into a dataset (no class folders,
+    /// bad split fractions...); the message names the folder.
     #[error("{0}")]
     Generate(String),
 }

@@ -27,6 +27,7 @@ pub struct ImageOptions {
     /// Channels per plane: 1 (grey) or 3 (RGB). Multi-plane samples stack
     /// their planes along the channel axis.
     pub channels: usize,
+    /// How class labels become targets (default: decided by the split).
     pub labels: LabelMode,
 }
 

@@ -47,7 +47,10 @@ pub(crate) fn read_image(path: &Path) -> Result<Decoded, LoaderError> {
 /// floats) keep their values (`max_value` 1).
 fn read_other(path: &Path) -> Result<Decoded, LoaderError> {
     use exahealth_image::DataType;
-    let img = exahealth_image::io::read(path).map_err(|e| decode_err(path, e.to_string()))?;
+    let img = exahealth_image::io::read(path).map_err(|e| LoaderError::Image {
+        path: path.to_path_buf(),
+        source: Box::new(e),
+    })?;
     let max_value = match img.dtype() {
         DataType::U8 => 255.0,
         DataType::U16 => 65535.0,

@@ -33,6 +33,8 @@ pub struct LoaderConfig {
     pub prefetch: usize,
     /// Shuffle the samples each epoch (seeded by `seed` and the epoch).
     pub shuffle: bool,
+    /// Seed of the shuffle and of each sample's transform stream, so a run
+    /// can be repeated exactly.
     pub seed: u64,
     /// Leave out a last batch smaller than `batch_size`.
     pub drop_last: bool,
@@ -62,6 +64,8 @@ pub struct Loader {
 }
 
 impl Loader {
+    /// A loader over `source`; fails if the batch size, workers or
+    /// prefetch is 0.
     pub fn new(source: Arc<dyn SampleSource>, config: LoaderConfig) -> Result<Self, LoaderError> {
         if config.batch_size == 0 || config.workers == 0 || config.prefetch == 0 {
             return Err(LoaderError::Config(format!(
@@ -83,6 +87,7 @@ impl Loader {
         self
     }
 
+    /// The settings the loader was made with.
     pub fn config(&self) -> &LoaderConfig {
         &self.config
     }
@@ -109,6 +114,7 @@ impl Loader {
         }
     }
 
+    /// Whether an epoch yields no batch at all.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

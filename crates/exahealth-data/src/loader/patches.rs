@@ -26,12 +26,19 @@ const MAX_FILE_BYTES: u64 = 1 << 30;
 /// One row of `patches.csv`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PatchRecord {
+    /// Left edge, level-0 pixels.
     pub x: i64,
+    /// Top edge, level-0 pixels.
     pub y: i64,
+    /// The level to read.
     pub level: usize,
+    /// Width of the region to read at `level`, pixels.
     pub width: u32,
+    /// Height of the region to read at `level`, pixels.
     pub height: u32,
+    /// Share of the patch that is tissue, 0..=1.
     pub tissue_fraction: f32,
+    /// The patch's class name; empty when the plan had no annotations.
     pub label: String,
 }
 

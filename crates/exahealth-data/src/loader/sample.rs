@@ -13,7 +13,9 @@ use ndarray::{Array1, Array2, Array3, Array4, Axis};
 pub struct Sample {
     /// The sample's index in its source.
     pub index: usize,
+    /// Pixels, `height x width x channels`.
     pub image: Array3<f32>,
+    /// What the sample should be predicted as.
     pub target: Target,
 }
 
@@ -41,12 +43,14 @@ pub struct Batch {
     /// `batch x channels x height x width` (NCHW, the layout Burn's
     /// convolutions take).
     pub images: Array4<f32>,
+    /// The samples' targets, in batch order.
     pub labels: Labels,
 }
 
 /// The targets of a batch, stacked.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Labels {
+    /// The samples are unlabelled.
     None,
     /// One class index per sample.
     Classes(Vec<usize>),
@@ -57,10 +61,12 @@ pub enum Labels {
 }
 
 impl Batch {
+    /// Samples in the batch (`batch_size`, or fewer for an epoch's last).
     pub fn len(&self) -> usize {
         self.samples.len()
     }
 
+    /// Whether the batch holds no sample.
     pub fn is_empty(&self) -> bool {
         self.samples.is_empty()
     }

@@ -104,10 +104,12 @@ impl SlidePatchSource {
         Some((&self.slides[*s], r))
     }
 
+    /// The class names labels are looked up in; empty for unlabelled patches.
     pub fn classes(&self) -> &[String] {
         &self.classes
     }
 
+    /// Side of every patch produced, in pixels.
     pub fn size(&self) -> u32 {
         self.size
     }

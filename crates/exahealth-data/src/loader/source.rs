@@ -11,6 +11,7 @@ pub trait SampleSource: Send + Sync {
     /// Number of samples.
     fn len(&self) -> usize;
 
+    /// Whether the source holds no sample.
     fn is_empty(&self) -> bool {
         self.len() == 0
     }

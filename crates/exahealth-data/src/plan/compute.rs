@@ -21,7 +21,9 @@ const MAX_CANDIDATES: u64 = 100_000_000;
 /// A plan and what it was made from (for quality-control images).
 #[derive(Debug, Clone)]
 pub struct Planned {
+    /// The plan, with its patches.
     pub plan: Plan,
+    /// The tissue mask and outlines the patches were kept by.
     pub tissue: TissueMask,
     /// The image the mask was computed on.
     pub thumbnail: RgbaImage,

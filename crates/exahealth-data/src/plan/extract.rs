@@ -17,14 +17,17 @@ pub const PATCH_STAMP_FILE: &str = "patches.stamp.json";
 /// The image format of written patches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PatchFormat {
+    /// Lossless PNG, RGB.
     Png,
     /// JPEG at this quality (1-100).
     Jpeg {
+        /// 1 (smallest) to 100 (best).
         quality: u8,
     },
 }
 
 impl PatchFormat {
+    /// File name extension without the dot: `png` or `jpg`.
     pub fn extension(self) -> &'static str {
         match self {
             PatchFormat::Png => "png",
@@ -41,6 +44,7 @@ pub fn patch_file_name(p: &Patch, format: PatchFormat) -> String {
 /// What [`write_patches`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct WriteReport {
+    /// Patch files written by this run.
     pub written: u64,
     /// Patches whose file already existed (a resumed run).
     pub skipped: u64,

@@ -14,6 +14,8 @@ use exahealth_slide::Slide;
 /// Bytes hashed at each end of a file.
 const QUICK_HASH_SPAN: u64 = 1 << 20;
 
+/// What a plan records of its slide, so that a resumed run can tell whether
+/// the slide is still the one planned (same content, same pyramid).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SlideIdentity {
     /// The slide path as given (a file, or a folder for DICOM WSI).
@@ -26,11 +28,15 @@ pub struct SlideIdentity {
     /// SHA-256 (hex) of the size and the first and last MiB of each file:
     /// cheap on any slide, and changes when the file is replaced.
     pub quick_hash: String,
+    /// OpenSlide's vendor name (`aperio`, `generic-tiff`...).
     pub vendor: String,
+    /// Width and height of each level, level 0 first.
     pub level_dimensions: Vec<[u64; 2]>,
+    /// Each level's downsample from level 0.
     pub level_downsamples: Vec<f64>,
     /// Microns per pixel at level 0 (x, y), when recorded.
     pub mpp: Option<[f64; 2]>,
+    /// Scanner objective magnification, when recorded.
     pub objective_power: Option<f64>,
 }
 

@@ -86,6 +86,7 @@ pub struct TissueSettings {
     pub min_tissue_area: f64,
     /// Holes smaller than this (level-0 pixels) are filled.
     pub min_hole_area: f64,
+    /// Only this many of a component's largest holes are kept in its outline.
     pub max_holes: usize,
 }
 
@@ -117,6 +118,7 @@ pub struct AnnotationParams {
 /// Everything that decides a plan's patches.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanParams {
+    /// The resolution patch sizes are given in.
     pub resolution: Resolution,
     /// Patch side at the target resolution, pixels.
     pub patch_size: u32,
@@ -126,7 +128,9 @@ pub struct PlanParams {
     pub min_tissue: f64,
     /// Longest side of the level the tissue mask is computed on.
     pub mask_max_size: u32,
+    /// How tissue is told from background on the mask level.
     pub tissue: TissueSettings,
+    /// Where patch labels come from; `None` leaves labels empty.
     pub annotations: Option<AnnotationParams>,
 }
 
@@ -148,13 +152,15 @@ impl PlanParams {
 /// One patch: `patches.csv`'s row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Patch {
-    /// Top-left corner, level-0 pixels.
+    /// Left edge, level-0 pixels.
     pub x: u64,
+    /// Top edge, level-0 pixels.
     pub y: u64,
     /// The level to read.
     pub level: usize,
-    /// The region to read at `level`, pixels.
+    /// Width of the region to read at `level`, pixels.
     pub width: u32,
+    /// Height of the region to read at `level`, pixels.
     pub height: u32,
     /// Share of the patch that is tissue in the mask, 0..=1.
     pub tissue_fraction: f64,
@@ -169,19 +175,25 @@ pub struct Target {
     pub downsample: f64,
     /// Microns per target pixel, when the slide's mpp is known.
     pub mpp: Option<f64>,
+    /// The level patches are read from: the most detailed one not finer
+    /// than the target.
     pub level: usize,
+    /// That level's downsample from level 0.
     pub level_downsample: f64,
     /// The region read at `level` for one patch, pixels (square).
     pub read_size: u32,
-    /// Patch side and stride in level-0 pixels.
+    /// Patch side in level-0 pixels.
     pub patch_size_level0: f64,
+    /// Step between patches in level-0 pixels.
     pub stride_level0: f64,
 }
 
 /// The tissue mask a plan was made from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MaskInfo {
+    /// Mask width in pixels.
     pub width: u32,
+    /// Mask height in pixels.
     pub height: u32,
     /// The level read for the mask; `None` when a thumbnail was resampled.
     pub level: Option<usize>,
@@ -191,8 +203,9 @@ pub struct MaskInfo {
     pub threshold: u8,
     /// Share of the mask that is tissue.
     pub tissue_fraction: f64,
-    /// Tissue area in level-0 pixels, and in mm² when the mpp is known.
+    /// Tissue area in level-0 pixels.
     pub tissue_area_px: f64,
+    /// Tissue area in mm², when the mpp is known.
     pub tissue_area_mm2: Option<f64>,
     /// Tissue components (polygons) found.
     pub components: usize,
@@ -203,6 +216,7 @@ pub struct MaskInfo {
 pub struct PlanSummary {
     /// Grid positions inside the slide.
     pub candidates: u64,
+    /// Patches kept (enough tissue).
     pub patches: u64,
     /// Patches per label.
     pub per_label: BTreeMap<String, u64>,
@@ -211,15 +225,21 @@ pub struct PlanSummary {
 /// A patch plan: its parameters, the slide it was made for, and its patches.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
+    /// Format version, [`PLAN_VERSION`] when written by this build.
     pub version: u32,
     /// The program that wrote it (`exahealth-data <version>`).
     pub created_by: String,
+    /// What the plan was asked for.
     pub params: PlanParams,
+    /// The slide it was made for, to tell when it is stale.
     pub slide: SlideIdentity,
+    /// How the target resolution maps onto the slide's levels.
     pub target: Target,
+    /// The tissue mask the patches were kept by.
     pub mask: MaskInfo,
     /// Annotation classes found (sorted), without [`BACKGROUND`].
     pub classes: Vec<String>,
+    /// Patch counts, for summaries without `patches.csv`.
     pub summary: PlanSummary,
     /// The rows of `patches.csv` (not part of `plan.json`).
     #[serde(skip)]

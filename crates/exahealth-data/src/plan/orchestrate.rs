@@ -57,6 +57,7 @@ impl TileStatus {
 /// The result of [`plan_or_resume`].
 #[derive(Debug, Clone)]
 pub struct TileOutcome {
+    /// Whether the plan was made now or reused.
     pub status: TileStatus,
     /// The plan, saved or reused, with its patches (counts in
     /// `plan.summary`).

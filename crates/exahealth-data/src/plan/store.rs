@@ -5,7 +5,9 @@ use std::path::Path;
 use super::{Patch, Plan, PlanError, PlanParams, SlideIdentity, PLAN_VERSION};
 use exahealth_base::durable::Durability;
 
+/// Name of the plan's parameters, identity and summary file in a plan folder.
 pub const PLAN_FILE: &str = "plan.json";
+/// Name of the plan's patch list in a plan folder, one row per patch.
 pub const PATCHES_FILE: &str = "patches.csv";
 /// The first line of `patches.csv`, exactly.
 pub const PATCHES_HEADER: &str = "x,y,level,width,height,tissue_fraction,label";

@@ -14,7 +14,9 @@ use crate::ops::geometry::{Border, Interpolation};
 #[derive(Debug, Error, PartialEq)]
 #[error("augmentation config line {line}: {message}")]
 pub struct ConfigError {
+    /// The 1-based line of the configuration text.
     pub line: usize,
+    /// What is wrong on that line.
     pub message: String,
 }
 

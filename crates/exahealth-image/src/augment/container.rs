@@ -8,10 +8,12 @@ use crate::{Image, ImageError};
 /// Applies its augmentations one after the other.
 #[derive(Debug, Default)]
 pub struct SequentialAugmentationContainer {
+    /// The augmentations, in the order they run.
     pub augs: Vec<Box<dyn Augmentation>>,
 }
 
 impl SequentialAugmentationContainer {
+    /// A container running `augs` in order.
     pub fn new(augs: Vec<Box<dyn Augmentation>>) -> Self {
         SequentialAugmentationContainer { augs }
     }
@@ -46,11 +48,14 @@ impl Augmentation for SequentialAugmentationContainer {
 /// probability `p`. Draws (as ECVL): the index, then the coin.
 #[derive(Debug)]
 pub struct OneOfAugmentationContainer {
+    /// The probability of applying the chosen augmentation.
     pub p: f64,
+    /// The augmentations to choose from.
     pub augs: Vec<Box<dyn Augmentation>>,
 }
 
 impl OneOfAugmentationContainer {
+    /// A container applying one of `augs`, picked uniformly, with probability `p`.
     pub fn new(p: f64, augs: Vec<Box<dyn Augmentation>>) -> Self {
         OneOfAugmentationContainer { p, augs }
     }

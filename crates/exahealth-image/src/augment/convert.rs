@@ -20,7 +20,9 @@ fn to_f32_divided(img: &Image, divisor: f64) -> Result<Image, ImageError> {
 /// any) dividing by `divisor_gt` (both default 1).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AugToFloat32 {
+    /// What the image's values are divided by.
     pub divisor: f64,
+    /// What the mask's values are divided by.
     pub divisor_gt: f64,
 }
 
@@ -96,8 +98,20 @@ impl Augmentation for AugDivBy255 {
 /// channel; image only. Integer images become `float32`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AugNormalize {
-    Global { mean: f64, std: f64 },
-    PerChannel { mean: Vec<f64>, std: Vec<f64> },
+    /// One mean and standard deviation for every sample.
+    Global {
+        /// Subtracted from every sample.
+        mean: f64,
+        /// What the centred samples are divided by.
+        std: f64,
+    },
+    /// One mean and standard deviation per channel.
+    PerChannel {
+        /// Subtracted from each channel's samples, one per channel.
+        mean: Vec<f64>,
+        /// What each channel's centred samples are divided by.
+        std: Vec<f64>,
+    },
 }
 
 fn list(v: &[f64]) -> String {
@@ -134,7 +148,9 @@ impl Augmentation for AugNormalize {
 /// Integer images become `float32`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AugScaleTo {
+    /// The smallest value of the output.
     pub new_min: f64,
+    /// The largest value of the output.
     pub new_max: f64,
 }
 
@@ -163,9 +179,13 @@ impl Augmentation for AugScaleTo {
 /// (e.g. `0, 255, -1, 1`); image only. Integer images become `float32`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AugScaleFromTo {
+    /// The input value that maps to `new_min`.
     pub old_min: f64,
+    /// The input value that maps to `new_max`.
     pub old_max: f64,
+    /// What `old_min` becomes.
     pub new_min: f64,
+    /// What `old_max` becomes.
     pub new_max: f64,
 }
 

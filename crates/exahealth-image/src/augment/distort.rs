@@ -49,13 +49,18 @@ fn config_tail(interp: Interpolation, border: Border) -> String {
 /// cell, then one per row cell.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AugGridDistortion {
+    /// The range the number of cells per side is drawn from (rounded to an integer).
     pub num_steps: Range,
+    /// The range each cell's stretch `d` is drawn from.
     pub distort_limit: Range,
+    /// How the image is resampled (default linear); masks use nearest.
     pub interp: Interpolation,
+    /// Where samples outside the image come from (default reflect-101).
     pub border: Border,
 }
 
 impl AugGridDistortion {
+    /// A grid distortion with linear interpolation and reflect-101 borders.
     pub fn new(num_steps: Range, distort_limit: Range) -> AugGridDistortion {
         AugGridDistortion {
             num_steps,
@@ -130,13 +135,18 @@ impl Augmentation for AugGridDistortion {
 /// and the y field in row-major order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AugElasticTransform {
+    /// The range the displacement scale is drawn from.
     pub alpha: Range,
+    /// The range the Gaussian smoothing's standard deviation is drawn from.
     pub sigma: Range,
+    /// How the image is resampled (default linear); masks use nearest.
     pub interp: Interpolation,
+    /// Where samples outside the image come from (default reflect-101).
     pub border: Border,
 }
 
 impl AugElasticTransform {
+    /// An elastic transform with linear interpolation and reflect-101 borders.
     pub fn new(alpha: Range, sigma: Range) -> AugElasticTransform {
         AugElasticTransform {
             alpha,
@@ -188,13 +198,18 @@ impl Augmentation for AugElasticTransform {
 /// Draws: `k`, `dx`, `dy`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AugOpticalDistortion {
+    /// The range the distortion coefficient `k` is drawn from.
     pub distort_limit: Range,
+    /// The range the centre shifts `dx`, `dy` are drawn from.
     pub shift_limit: Range,
+    /// How the image is resampled (default linear); masks use nearest.
     pub interp: Interpolation,
+    /// Where samples outside the image come from (default reflect-101).
     pub border: Border,
 }
 
 impl AugOpticalDistortion {
+    /// An optical distortion with linear interpolation and reflect-101 borders.
     pub fn new(distort_limit: Range, shift_limit: Range) -> AugOpticalDistortion {
         AugOpticalDistortion {
             distort_limit,

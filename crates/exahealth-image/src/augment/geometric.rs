@@ -49,14 +49,20 @@ fn size_of(img: &Image) -> (usize, usize) {
 /// `scale`; pixels from outside are 0. One draw: the angle.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AugRotate {
+    /// The range the angle (degrees, clockwise) is drawn from.
     pub angle: Range,
+    /// The centre of rotation (x, y) in pixels; `None` is the image centre.
     pub center: Option<(f64, f64)>,
+    /// The zoom applied with the rotation (1 is none).
     pub scale: f64,
+    /// How the image is resampled (default linear).
     pub interp: Interpolation,
+    /// How the mask is resampled (default nearest).
     pub gt_interp: Interpolation,
 }
 
 impl AugRotate {
+    /// A rotation about the image centre, no zoom, linear for the image and nearest for the mask.
     pub fn new(angle: Range) -> AugRotate {
         AugRotate {
             angle,
@@ -110,8 +116,11 @@ impl Augmentation for AugRotate {
 /// Resize to fixed `dims` = (width, height). No draws.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AugResizeDim {
+    /// The output size (width, height).
     pub dims: (usize, usize),
+    /// How the image is resampled.
     pub interp: Interpolation,
+    /// How the mask is resampled.
     pub gt_interp: Interpolation,
 }
 
@@ -144,8 +153,11 @@ impl Augmentation for AugResizeDim {
 /// pixel (at least 1). No draws.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AugResizeScale {
+    /// The factors (x, y) the width and height are multiplied by.
     pub scale: (f64, f64),
+    /// How the image is resampled.
     pub interp: Interpolation,
+    /// How the mask is resampled.
     pub gt_interp: Interpolation,
 }
 
@@ -191,6 +203,7 @@ macro_rules! prob_aug {
         #[doc = $doc]
         #[derive(Debug, Clone, PartialEq)]
         pub struct $name {
+            /// The probability of applying the flip.
             pub p: f64,
         }
 
@@ -245,6 +258,7 @@ prob_aug!(
 /// smaller. No draws.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AugCenterCrop {
+    /// The window size (width, height).
     pub size: (usize, usize),
 }
 
@@ -291,11 +305,14 @@ impl Augmentation for AugCenterCrop {
 /// masks get 0 for constant borders). Draws: x offset, then y offset.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AugRandomCrop {
+    /// The window size (width, height).
     pub size: (usize, usize),
+    /// Where the pixels of a window larger than the image come from (default constant 0).
     pub border: Border,
 }
 
 impl AugRandomCrop {
+    /// A random crop with a constant 0 border.
     pub fn new(size: (usize, usize)) -> AugRandomCrop {
         AugRandomCrop {
             size,

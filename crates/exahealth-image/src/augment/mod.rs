@@ -115,7 +115,9 @@ pub trait Augmentation: Send + Sync + std::fmt::Debug {
 /// `AugmentationParam`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Range {
+    /// The smallest value drawn.
     pub min: f64,
+    /// The largest value drawn.
     pub max: f64,
 }
 

@@ -34,6 +34,7 @@ fn intensity_range(dtype: DataType) -> (f32, f32) {
 /// border. One draw.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AugGaussianBlur {
+    /// The range the standard deviation (pixels) is drawn from.
     pub sigma: Range,
 }
 
@@ -66,6 +67,7 @@ impl Augmentation for AugGaussianBlur {
 /// row-major, channel-fastest order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AugAdditiveLaplaceNoise {
+    /// The range the noise's standard deviation is drawn from.
     pub std_dev: Range,
 }
 
@@ -130,6 +132,7 @@ fn poisson(lambda: f64, rng: &mut AugRng) -> f64 {
 /// the range (ECVL suggests 0 to 10). Draws: `lambda`, then per sample.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AugAdditivePoissonNoise {
+    /// The range the Poisson mean is drawn from.
     pub lambda: Range,
 }
 
@@ -163,6 +166,7 @@ impl Augmentation for AugAdditivePoissonNoise {
 /// `gamma` drawn from the range (0.5 to 2 is typical). One draw.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AugGammaContrast {
+    /// The range the exponent is drawn from.
     pub gamma: Range,
 }
 
@@ -199,8 +203,11 @@ impl Augmentation for AugGammaContrast {
 /// then one per rectangle (per channel when per-channel), row-major.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AugCoarseDropout {
+    /// The range the drop probability of each rectangle is drawn from.
     pub p: Range,
+    /// The range the rectangle size (a fraction of width and height) is drawn from.
     pub drop_size: Range,
+    /// The probability of deciding per channel rather than per pixel.
     pub per_channel: f64,
 }
 
@@ -251,6 +258,7 @@ impl Augmentation for AugCoarseDropout {
 /// One draw.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AugBrightness {
+    /// The range the offset is drawn from.
     pub beta: Range,
 }
 
@@ -336,7 +344,9 @@ macro_rules! speckle_aug {
         /// per-channel coin, then per pixel (per channel) in row-major order.
         #[derive(Debug, Clone, PartialEq)]
         pub struct $name {
+            /// The range the probability of each pixel (or sample) is drawn from.
             pub p: Range,
+            /// The probability of deciding per channel rather than per pixel.
             pub per_channel: f64,
         }
 
@@ -390,7 +400,9 @@ speckle_aug!(
 /// offsets (H, E, D).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AugHedJitter {
+    /// The largest relative change of each stain's concentration.
     pub sigma: f64,
+    /// The largest offset added to each stain's concentration.
     pub bias: f64,
 }
 

@@ -7,7 +7,9 @@ use crate::{DataType, ImageData, ImageError};
 /// Byte order of stored samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endian {
+    /// Least significant byte first.
     Little,
+    /// Most significant byte first.
     Big,
 }
 

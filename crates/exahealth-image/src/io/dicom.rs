@@ -323,7 +323,7 @@ pub fn image_of(obj: &Obj) -> Result<Image, ImageError> {
         let sop_name = sop_kind(&sop);
         let modality = text(obj, tags::MODALITY).unwrap_or_else(|| "?".into());
         return Err(ImageError::NoPixelData {
-            path: String::new(),
+            path: std::path::PathBuf::new(),
             what: format!("{sop_name}, modality {modality}"),
         });
     }

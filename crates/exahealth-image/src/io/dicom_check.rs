@@ -6,6 +6,37 @@
 
 const MAX_DEPTH: u32 = 32;
 const UNDEFINED: u32 = 0xFFFF_FFFF;
+/// The size of one value of a binary VR (1 for text and bytes). dicom-rs
+/// reads `len / width` values and moves on by `len`, so a length that is
+/// not a multiple leaves its reader a few bytes short of the next header,
+/// which it then takes from the middle of a value: the structure checked
+/// here would no longer be the one dicom-rs reads.
+fn value_width(vr: &[u8; 2]) -> usize {
+    match vr {
+        b"US" | b"SS" | b"OW" => 2,
+        b"UL" | b"SL" | b"FL" | b"OF" | b"OL" | b"AT" => 4,
+        b"FD" | b"OD" | b"SV" | b"UV" | b"OV" => 8,
+        _ => 1,
+    }
+}
+
+/// [`value_width`] of the VR dicom-rs takes from its dictionary for an
+/// implicit-VR element (pixel and overlay data and LUTs as 16-bit words).
+fn implicit_value_width(group: u16, elem: u16) -> usize {
+    use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry, VirtualVr};
+    let dictionary = dicom_dictionary_std::StandardDataDictionary;
+    match dictionary
+        .by_tag(dicom_core::Tag(group, elem))
+        .map(DataDictionaryEntry::vr)
+    {
+        Some(VirtualVr::Exact(vr)) => value_width(&vr.to_bytes()),
+        Some(VirtualVr::Xs | VirtualVr::Ox | VirtualVr::Px | VirtualVr::Lt) => 2,
+        _ => 1,
+    }
+}
+
+/// The VRs whose explicit-VR header has a 2-byte pad and a 4-byte length.
+const LONG_LENGTH_VRS: &[u8] = b"OBOWOFSQUTUNODOLOVUCURSVUV";
 /// Every value representation of PS3.5 6.2; anything else is corruption
 /// (dicom-rs would read it as UN, with a 4-byte length).
 const VRS: &[u8] = b"AEASATCSDADSDTFLFDISLOLTOBODOFOLOVOWPNSHSLSQSSSTSVTMUCUIULUNURUSUTUV";
@@ -76,22 +107,7 @@ impl Walker<'_> {
                         String::from_utf8_lossy(&vr)
                     ));
                 }
-                if matches!(
-                    &vr,
-                    b"OB"
-                        | b"OW"
-                        | b"OF"
-                        | b"SQ"
-                        | b"UT"
-                        | b"UN"
-                        | b"OD"
-                        | b"OL"
-                        | b"OV"
-                        | b"UC"
-                        | b"UR"
-                        | b"SV"
-                        | b"UV"
-                ) {
+                if LONG_LENGTH_VRS.chunks_exact(2).any(|v| v == vr) {
                     (self.u32(pos + 8)?, 12, Some(vr))
                 } else {
                     (self.u16(pos + 6)? as u32, 8, Some(vr))
@@ -109,6 +125,15 @@ impl Walker<'_> {
                 continue;
             }
             let len = len as usize;
+            let width = match vr {
+                Some(vr) => value_width(&vr),
+                None => implicit_value_width(group, elem),
+            };
+            if len % width != 0 {
+                return Err(format!(
+                    "element {tag} holds {len} bytes, not a whole number of its {width}-byte values"
+                ));
+            }
             if len > end.saturating_sub(pos) {
                 return Err(format!(
                     "element {tag} claims {len} bytes at byte {pos}, only {} remain",
@@ -180,8 +205,11 @@ pub fn check_dataset(b: &[u8], s: Syntax) -> Result<(), String> {
     w.elements(0, b.len(), 0, None).map(|_| ())
 }
 
-/// Checks a file-meta group (explicit VR little endian) starting at `b[0]`
-/// and returns its length and the transfer syntax UID it names.
+/// Checks the file-meta group (the bytes after `DICM`) and returns its
+/// length and transfer syntax UID. dicom-rs reads the group length
+/// (0002,0000) first, then whole elements, whatever their group, until it
+/// has consumed that many bytes; this walks the same elements, so the data
+/// set the caller checks next starts where dicom-rs will start reading it.
 pub fn check_meta(b: &[u8]) -> Result<(usize, String), String> {
     let w = Walker {
         b,
@@ -190,27 +218,46 @@ pub fn check_meta(b: &[u8]) -> Result<(usize, String), String> {
             big_endian: false,
         },
     };
-    let end = w.elements(0, b.len(), 0, Some(0x0002))?;
-    // Find (0002,0010) Transfer Syntax UID within the group.
-    let mut pos = 0;
+    if (w.u16(0)?, w.u16(2)?) != (0x0002, 0x0000) || b.get(4..6) != Some(b"UL") {
+        return Err("the file-meta group does not open with its length (0002,0000) UL".into());
+    }
+    let group_length = w.u32(8)? as usize;
+    let start = 12;
+    let mut pos = start;
     let mut ts = String::new();
-    while pos + 8 <= end {
-        let elem = w.u16(pos + 2)?;
-        let vr = b.get(pos + 4..pos + 6).ok_or("truncated element header")?;
-        let (len, hdr) = if matches!(vr, b"OB" | b"OW" | b"UN" | b"SQ" | b"UT" | b"UC" | b"UR") {
-            (w.u32(pos + 8)? as usize, 12)
+    while pos - start < group_length {
+        let (group, elem) = (w.u16(pos)?, w.u16(pos + 2)?);
+        let vr = b
+            .get(pos + 4..pos + 6)
+            .ok_or("truncated file-meta element header")?;
+        if !VRS.chunks_exact(2).any(|v| v == vr) {
+            return Err(format!(
+                "invalid VR {:?} in the file-meta group at byte {pos}",
+                String::from_utf8_lossy(vr)
+            ));
+        }
+        let (len, hdr) = if LONG_LENGTH_VRS.chunks_exact(2).any(|v| v == vr) {
+            (w.u32(pos + 8)?, 12)
         } else {
-            (w.u16(pos + 6)? as usize, 8)
+            (u32::from(w.u16(pos + 6)?), 8)
         };
-        if elem == 0x0010 {
-            let v = b
-                .get(pos + hdr..pos + hdr + len)
-                .ok_or("truncated transfer syntax")?;
-            ts = String::from_utf8_lossy(v)
+        if len == UNDEFINED {
+            return Err(format!(
+                "file-meta element ({group:04X},{elem:04X}) has no defined length"
+            ));
+        }
+        let value = b
+            .get(pos + hdr..)
+            .and_then(|rest| rest.get(..len as usize))
+            .ok_or_else(|| {
+                format!("file-meta element ({group:04X},{elem:04X}) runs past the end of the file")
+            })?;
+        if (group, elem) == (0x0002, 0x0010) {
+            ts = String::from_utf8_lossy(value)
                 .trim_end_matches(['\0', ' '])
                 .to_string();
         }
-        pos += hdr + len;
+        pos += hdr + len as usize;
     }
-    Ok((end, ts))
+    Ok((pos, ts))
 }

@@ -40,15 +40,22 @@ pub const MAX_FILE_BYTES: u64 = 4 << 30;
 /// The kinds of input [`read`] recognises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// One DICOM file.
     Dicom,
+    /// A folder of DICOM slices of one series.
     DicomSeries,
+    /// NIfTI-1 or NIfTI-2, gzipped or not.
     Nifti,
+    /// PNG.
     Png,
+    /// JPEG.
     Jpeg,
+    /// TIFF.
     Tiff,
 }
 
 impl Format {
+    /// The format's name as the CLI prints it (`dicom`, `nifti`, ...).
     pub fn name(self) -> &'static str {
         match self {
             Format::Dicom => "dicom",
@@ -61,20 +68,14 @@ impl Format {
     }
 }
 
-fn io_err(path: &Path, source: std::io::Error) -> ImageError {
-    ImageError::Io {
-        path: path.display().to_string(),
-        source,
-    }
-}
-
 /// Reads a whole file, transparently un-gzipping it, bounded by [`MAX_FILE_BYTES`].
 pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, ImageError> {
-    let f = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
+    let read_err = |e| ImageError::io("read", path, e);
+    let f = std::fs::File::open(path).map_err(read_err)?;
     let mut raw = Vec::new();
     f.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut raw)
-        .map_err(|e| io_err(path, e))?;
+        .map_err(read_err)?;
     if raw.len() as u64 > MAX_FILE_BYTES {
         return Err(ImageError::Unsupported(format!(
             "{} is larger than {MAX_FILE_BYTES} bytes",
@@ -142,12 +143,13 @@ pub fn detect(path: &Path) -> Result<Format, ImageError> {
     if path.is_dir() {
         return Ok(Format::DicomSeries);
     }
-    let mut f = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
+    let read_err = |e| ImageError::io("read", path, e);
+    let mut f = std::fs::File::open(path).map_err(read_err)?;
     let mut head = Vec::new();
     (&mut f)
         .take(1024)
         .read_to_end(&mut head)
-        .map_err(|e| io_err(path, e))?;
+        .map_err(read_err)?;
     if head.starts_with(&[0x1f, 0x8b]) {
         let mut gz = flate2::read::GzDecoder::new(&head[..]);
         let mut out = Vec::new();
@@ -180,7 +182,7 @@ pub fn read(path: impl AsRef<Path>) -> Result<Image, ImageError> {
     read_bytes(raw).map_err(|e| match e {
         ImageError::Unsupported(m) if m == UNKNOWN => unknown(path),
         ImageError::NoPixelData { what, .. } => ImageError::NoPixelData {
-            path: path.display().to_string(),
+            path: path.to_path_buf(),
             what,
         },
         e => e,
@@ -220,7 +222,7 @@ pub fn write(path: impl AsRef<Path>, img: &Image) -> Result<(), ImageError> {
         .map(|n| n.to_string_lossy().to_lowercase())
         .unwrap_or_default();
     let bytes = if name.ends_with(".nii.gz") {
-        gzip(&nifti::encode(img)?)?
+        gzip(path, &nifti::encode(img)?)?
     } else if name.ends_with(".nii") {
         nifti::encode(img)?
     } else if name.ends_with(".png") {
@@ -242,18 +244,17 @@ pub fn write(path: impl AsRef<Path>, img: &Image) -> Result<(), ImageError> {
     write_atomic(path, &bytes)
 }
 
-fn gzip(data: &[u8]) -> Result<Vec<u8>, ImageError> {
+/// Gzips the bytes to be written to `path` (in memory: it fails only if
+/// the allocator does, but the error still names the file).
+fn gzip(path: &Path, data: &[u8]) -> Result<Vec<u8>, ImageError> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
     enc.write_all(data)
         .and_then(|_| enc.finish())
-        .map_err(|e| ImageError::Io {
-            path: "<gzip>".into(),
-            source: e,
-        })
+        .map_err(|e| ImageError::io("compress", path, e))
 }
 
 /// Writes `bytes` to `path` durably (the workspace's one helper), so readers
 /// never see a half-written image.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ImageError> {
-    exahealth_base::durable::write(path, bytes).map_err(|e| io_err(path, e))
+    exahealth_base::durable::write(path, bytes).map_err(|e| ImageError::io("write", path, e))
 }

@@ -28,23 +28,37 @@ fn bad(why: impl Into<String>) -> ImageError {
 pub struct NiftiHeader {
     /// 1 or 2.
     pub version: u8,
+    /// Byte order of the file.
     pub endian: Endian,
     /// `dim[1..=dim[0]]`.
     pub dims: Vec<usize>,
+    /// NIfTI's `datatype` code (2 = uint8, 4 = int16, 16 = float32, ...).
     pub datatype: i16,
+    /// Bits per voxel.
     pub bitpix: i16,
     /// `pixdim[0..8]` (`pixdim[0]` is qfac).
     pub pixdim: [f64; 8],
+    /// Byte offset of the voxel data.
     pub vox_offset: u64,
+    /// `scl_slope`: stored values times this (0 means no scaling).
     pub scl_slope: f64,
+    /// `scl_inter`: added after the slope.
     pub scl_inter: f64,
+    /// `qform_code`: what the quaternion transform maps to (0: unknown).
     pub qform_code: i32,
+    /// `sform_code`: what the affine `srow` maps to (0: unknown).
     pub sform_code: i32,
+    /// `quatern_b, quatern_c, quatern_d` of the qform rotation.
     pub quatern: [f64; 3],
+    /// `qoffset_x, qoffset_y, qoffset_z` of the qform.
     pub qoffset: [f64; 3],
+    /// `srow_x, srow_y, srow_z`: the sform affine, one row each.
     pub srow: [[f64; 4]; 3],
+    /// `xyzt_units`: spatial and time units.
     pub xyzt_units: i32,
+    /// `intent_code`: what the voxel values mean (0: none).
     pub intent_code: i32,
+    /// `descrip`: free text.
     pub descrip: String,
 }
 

@@ -30,10 +30,7 @@ struct Slice {
 /// Reads every DICOM file in `dir` (not recursing) and stacks the largest
 /// series into a `"xyz"` volume.
 pub fn read_series(dir: &Path) -> Result<Image, ImageError> {
-    let io = |e| ImageError::Io {
-        path: dir.display().to_string(),
-        source: e,
-    };
+    let io = |e| ImageError::io("list", dir, e);
     let mut paths: Vec<_> = std::fs::read_dir(dir)
         .map_err(io)?
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -21,7 +21,9 @@ use crate::{Image, ImageData, ImageError};
 /// How samples between pixel centres are computed (ECVL's `InterpolationType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Interpolation {
+    /// The nearest source pixel (the right choice for label masks).
     Nearest,
+    /// Bilinear.
     Linear,
     /// Box average of the covered source area (the right choice for
     /// shrinking); in warps it behaves as `Linear`, as in OpenCV.
@@ -45,6 +47,7 @@ impl Interpolation {
         })
     }
 
+    /// ECVL's configuration name (see [`Interpolation::from_name`]).
     pub fn name(self) -> &'static str {
         match self {
             Interpolation::Nearest => "nearest",

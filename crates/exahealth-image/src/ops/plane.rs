@@ -84,9 +84,13 @@ pub fn multi_otsu_image(img: &Image, classes: usize) -> Result<(Vec<u8>, Image),
 /// Which morphological operation [`morphology_image`] applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Morphology {
+    /// Minimum over the structuring element: shrinks foreground.
     Erode,
+    /// Maximum over the structuring element: grows foreground.
     Dilate,
+    /// Erode then dilate: removes specks.
     Open,
+    /// Dilate then erode: fills small holes.
     Close,
 }
 

@@ -44,7 +44,7 @@ const MAX_FILE_BYTES: u64 = 2 << 30;
 #[non_exhaustive]
 pub enum OnnxError {
     /// Reading the file failed.
-    #[error("{path}: {source}")]
+    #[error("{}", path.display())]
     Io {
         /// The file.
         path: std::path::PathBuf,

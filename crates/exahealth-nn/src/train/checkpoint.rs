@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use burn::module::Module;
 use burn::optim::ModuleOptimizer;
-use burn::store::{ModuleRecord, ModuleSnapshot, SafetensorsStore};
+use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
 use serde::{Deserialize, Serialize};
 
@@ -174,41 +174,4 @@ impl Checkpoint {
             .map_err(|e| NnError::record(&optim_path, e))?;
         Ok((model, optimizer))
     }
-}
-
-/// Writes `model`'s weights as safetensors, atomically.
-pub fn save_weights<M: Module>(model: &M, path: &Path) -> Result<()> {
-    let mut store = SafetensorsStore::from_bytes(None);
-    model
-        .save_into(&mut store)
-        .map_err(|e| NnError::record(path, e))?;
-    let bytes = store.get_bytes().map_err(|e| NnError::record(path, e))?;
-    write_atomic(path, &bytes)
-}
-
-/// Loads safetensors weights written by [`save_weights`] into `model`
-/// (built with the same architecture); every tensor must match.
-pub fn load_weights<M: Module>(mut model: M, path: &Path) -> Result<M> {
-    let bytes =
-        exahealth_base::budget::read_file(path, u64::MAX).map_err(|e| NnError::io(path, e))?;
-    let mut store = SafetensorsStore::from_bytes(Some(bytes));
-    let result = model
-        .load_from(&mut store)
-        .map_err(|e| NnError::record(path, e))?;
-    if !result.errors.is_empty() || !result.missing.is_empty() {
-        return Err(NnError::record(
-            path,
-            format!(
-                "weights do not fit the model: {} errors, missing {:?}",
-                result.errors.len(),
-                result
-                    .missing
-                    .iter()
-                    .map(|m| &m.0)
-                    .take(5)
-                    .collect::<Vec<_>>()
-            ),
-        ));
-    }
-    Ok(model)
 }

@@ -8,7 +8,8 @@ mod evaluate;
 mod history;
 mod trainer;
 
-pub use checkpoint::{load_weights, save_weights, Checkpoint, CheckpointState};
+pub use crate::weights::{load_weights, save_weights};
+pub use checkpoint::{Checkpoint, CheckpointState};
 pub use evaluate::{argmax, evaluate, Evaluation};
 pub use history::{EpochRecord, History};
 pub use trainer::{train, Event, Run, TrainOutcome};

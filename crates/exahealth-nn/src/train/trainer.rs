@@ -6,7 +6,7 @@ use std::time::Instant;
 use burn::optim::GradientsParams;
 use burn::tensor::Device;
 
-use super::checkpoint::{load_weights, save_weights, Checkpoint, CheckpointState};
+use super::checkpoint::{Checkpoint, CheckpointState};
 use super::evaluate::evaluate;
 use super::history::{EpochRecord, History};
 use super::TrainConfig;
@@ -15,6 +15,7 @@ use crate::error::{NnError, Result};
 use crate::models::Model;
 use crate::optim::LrSchedule;
 use crate::rng::SplitMix64;
+use crate::weights::{load_weights, save_weights};
 
 /// Progress reports, for a progress bar or a log.
 #[derive(Debug, Clone)]
@@ -272,7 +273,7 @@ pub fn train<M: Model>(
     }
     let final_model = best_model.unwrap_or_else(|| model.valid());
     if let Some(dir) = run.out_dir {
-        save_weights(&final_model, &dir.join(crate::model_folder::WEIGHTS_FILE))?;
+        save_weights(&final_model, &dir.join(crate::weights::WEIGHTS_FILE))?;
     }
     Ok(TrainOutcome {
         model: final_model,

@@ -2,7 +2,9 @@
 //! TIFF-based format (Aperio, generic, NDPI, QPTIFF, Philips, OME).
 
 pub mod parser;
-pub mod tags;
+/// The tag, compression and photometric numbers (kept outside this module
+/// so the tile codecs can name them without depending on the parser).
+pub use crate::tiff_tags as tags;
 mod tiles;
 
 pub use parser::{parse, parse_bytes, Ifd, TiffFile, TiffKind, Value};

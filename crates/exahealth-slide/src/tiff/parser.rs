@@ -29,42 +29,58 @@ const MIN_TAG_BYTES_PER_FILE: u64 = 64 << 20;
 /// that many small tags count too.
 const ENTRY_OVERHEAD_BYTES: u64 = 64;
 
+/// Which TIFF variant a file is, from its header and first directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TiffKind {
+    /// TIFF 6.0: 32-bit offsets, files up to 4 GiB.
     Classic,
+    /// BigTIFF: 64-bit offsets and counts.
     Big,
     /// Classic TIFF with Hamamatsu's 64-bit directory links.
     Ndpi,
 }
 
+/// A parsed TIFF: its variant, byte order and every directory of the main
+/// chain, values loaded.
 #[derive(Debug, Clone)]
 pub struct TiffFile {
+    /// Classic, BigTIFF or NDPI.
     pub kind: TiffKind,
+    /// `II` (true) or `MM` (false) byte order.
     pub little_endian: bool,
+    /// The directories in chain order (SubIFDs are read on demand).
     pub ifds: Vec<Ifd>,
     /// Tag bytes `ifds` hold, widened; directories read later
     /// ([`read_ifds_at`]) count on from here.
     tag_bytes: u64,
 }
 
+/// One image file directory: a level, an associated image or a plane.
 #[derive(Debug, Clone)]
 pub struct Ifd {
     /// File offset of the directory itself.
     pub offset: u64,
+    /// Tag number to values ([`tags`] names the numbers).
     pub entries: BTreeMap<u16, Value>,
 }
 
 /// A tag's values, widened to the largest type of their kind.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// BYTE, SHORT, LONG, LONG8 and IFD offsets.
     Unsigned(Vec<u64>),
+    /// SBYTE, SSHORT, SLONG and SLONG8.
     Signed(Vec<i64>),
+    /// FLOAT, DOUBLE and the rationals (0 for a zero denominator).
     Float(Vec<f64>),
+    /// ASCII, up to the first NUL, invalid UTF-8 replaced.
     Ascii(String),
+    /// UNDEFINED and any type this parser does not know.
     Bytes(Vec<u8>),
 }
 
 impl Value {
+    /// The values if they are unsigned integers.
     pub fn as_u64s(&self) -> Option<&[u64]> {
         match self {
             Value::Unsigned(v) => Some(v),
@@ -74,10 +90,12 @@ impl Value {
 }
 
 impl Ifd {
+    /// All values of `tag`, if present and unsigned.
     pub fn u64s(&self, tag: u16) -> Option<&[u64]> {
         self.entries.get(&tag).and_then(Value::as_u64s)
     }
 
+    /// First value of `tag`, if present and unsigned.
     pub fn u64(&self, tag: u16) -> Option<u64> {
         self.u64s(tag).and_then(|v| v.first().copied())
     }
@@ -92,6 +110,7 @@ impl Ifd {
         }
     }
 
+    /// The text of an ASCII tag.
     pub fn ascii(&self, tag: u16) -> Option<&str> {
         match self.entries.get(&tag)? {
             Value::Ascii(s) => Some(s.as_str()),
@@ -99,6 +118,7 @@ impl Ifd {
         }
     }
 
+    /// The raw bytes of an UNDEFINED (or unknown-type) tag.
     pub fn bytes(&self, tag: u16) -> Option<&[u8]> {
         match self.entries.get(&tag)? {
             Value::Bytes(b) => Some(b),
@@ -106,14 +126,17 @@ impl Ifd {
         }
     }
 
+    /// Image width in pixels, 0 when the tag is missing.
     pub fn width(&self) -> u64 {
         self.u64(tags::IMAGE_WIDTH).unwrap_or(0)
     }
 
+    /// Image height in pixels, 0 when the tag is missing.
     pub fn height(&self) -> u64 {
         self.u64(tags::IMAGE_LENGTH).unwrap_or(0)
     }
 
+    /// Whether the image is stored in tiles rather than strips.
     pub fn is_tiled(&self) -> bool {
         self.entries.contains_key(&tags::TILE_WIDTH)
     }

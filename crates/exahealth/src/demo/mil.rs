@@ -1,14 +1,25 @@
 //! The demo's second half: slide labels mined from pathology reports train
 //! an attention-MIL model, which then finds the tumour in unseen slides.
-//! Every step is an `exahealth` command, printed before it runs, so the
-//! demo doubles as a walk-through of the real workflow (docs/mil.md).
+//! Each step prints the `exahealth` command that does the same, then calls
+//! the library functions behind that command, so the demo doubles as a
+//! walk-through of the real workflow (docs/mil.md) and of the library API.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use exahealth_nn::model_folder::{ModelSpec, Task, WEIGHTS_FILE};
+use exahealth_data::plan::{
+    plan_or_resume, slide_stem, PlanParams, Resolution, TileJob, TileProgress,
+};
+use exahealth_nn::embed::{embed_slides, load_extractor, plan_stems, PyTorchExtractor};
+use exahealth_nn::labels::read_labels;
+use exahealth_nn::mil_inference::{BagsFolder, MilModel};
+use exahealth_nn::model_folder::{ModelSpec, Task};
 use exahealth_nn::models::Architecture;
+use exahealth_nn::train::Event;
+use exahealth_nn::train_run::train_run_file;
+use exahealth_reports::extract_run::{extract_to_folder, read_use_case_reports};
+use exahealth_reports::{Engine, Lexicon, Options, UseCase};
 use exahealth_slide::writer::{write_pyramid, PyramidOptions, TileCompression};
 
 const SLIDES: usize = 16;
@@ -21,11 +32,10 @@ const GLASS: [u8; 3] = [240, 238, 242];
 const PINK: [u8; 3] = [214, 150, 190];
 const TUMOUR: [u8; 3] = [70, 40, 120];
 
-/// Runs `exahealth ARGS`, printing the command first.
-fn step<S: AsRef<str>>(args: &[S]) -> Result<()> {
+/// Prints the command a user would type for the step that follows.
+fn show<S: AsRef<str>>(args: &[S]) {
     let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
     println!("   $ exahealth {}", args.join(" "));
-    crate::run_args(&args).with_context(|| format!("exahealth {}", args.join(" ")))
 }
 
 /// A 1024 x 1024 "biopsy": pink tissue on glass, and on a cancer slide one
@@ -75,7 +85,6 @@ fn write_biopsy(path: &Path, tumour: &[(u64, u64)], seed: u32) -> Result<()> {
 /// features, enough for this synthetic contrast (real slides want
 /// ImageNet weights: `embed --model resnet18.pth`).
 fn write_extractor(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let spec = ModelSpec {
         task: Task::Classification,
         architecture: Architecture::from_name("small-cnn", 3, 2)?,
@@ -87,8 +96,7 @@ fn write_extractor(dir: &Path) -> Result<()> {
     let device = exahealth_nn::cpu_device();
     device.seed(7);
     let model = spec.architecture.init(&device)?;
-    exahealth_nn::train::save_weights(&model, &dir.join(WEIGHTS_FILE))?;
-    spec.write(dir)?;
+    spec.save(dir, &model)?;
     Ok(())
 }
 
@@ -127,7 +135,7 @@ pub fn run(out: &Path) -> Result<()> {
     let reports_path = out.join("reports.csv");
     std::fs::write(&reports_path, reports)
         .with_context(|| format!("cannot write {}", reports_path.display()))?;
-    step(&[
+    show(&[
         "reports",
         "extract",
         &p("reports.csv"),
@@ -135,26 +143,86 @@ pub fn run(out: &Path) -> Result<()> {
         "colon",
         "-o",
         &p("labels"),
-    ])?;
+    ]);
+    let engine = Engine::new(
+        Lexicon::builtin_with(UseCase::Colon, &[])?,
+        Options::default(),
+    )?;
+    let inputs = [reports_path];
+    let read = read_use_case_reports(&inputs, UseCase::Colon)?;
+    let manifest = extract_to_folder(
+        &engine,
+        UseCase::Colon,
+        &inputs,
+        (&read.0, read.1),
+        &out.join("labels"),
+        &mut || {},
+    )?;
+    let cancers = manifest
+        .label_counts
+        .iter()
+        .find(|(label, _)| label == "cancer")
+        .map_or(0, |(_, n)| *n);
+    println!(
+        "   {} reports -> {} slide labels, {cancers} of them cancer",
+        manifest.reports, manifest.rows
+    );
 
     println!("6. patch plans: tissue detection, 64-pixel tissue patches at level 0");
+    let tiles = out.join("tiles");
+    let tiles_arg = p("tiles");
     let mut args = vec!["slide", "tile"];
     args.extend(slides.iter().map(String::as_str));
-    let tiles = p("tiles");
-    args.extend(["--level", "0", "--size", "64", "--out", &tiles]);
-    step(&args)?;
+    args.extend(["--level", "0", "--size", "64", "--out", &tiles_arg]);
+    show(&args);
+    let params = PlanParams::new(Resolution::Level(0), 64);
+    let mut patches = 0;
+    for slide in &slides {
+        let slide = PathBuf::from(slide);
+        let job = TileJob {
+            slide: &slide,
+            out: &tiles.join(slide_stem(&slide)),
+            params: &params,
+            annotations: None,
+            label_fraction: 0.5,
+            patches: None,
+        };
+        let done = plan_or_resume(&job, &|_: TileProgress| {})?;
+        patches += done.plan.summary.patches;
+    }
+    println!("   {} slides, {patches} tissue patches", slides.len());
 
     println!("7. patch embeddings (an untrained small CNN as the extractor; real slides: ImageNet weights)");
-    write_extractor(&out.join("extractor"))?;
-    step(&[
+    show(&[
         "embed",
         "--model",
         &p("extractor"),
         "--plans",
-        &tiles,
+        &p("tiles"),
         "--out",
         &p("features"),
-    ])?;
+    ]);
+    write_extractor(&out.join("extractor"))?;
+    let pytorch = PyTorchExtractor {
+        arch: "resnet18".into(),
+        size: 224,
+    };
+    let (extractor_net, extractor) = load_extractor(&out.join("extractor"), &pytorch)?;
+    let stems = plan_stems(&tiles, &[])?;
+    let embedding = embed_slides(
+        &extractor_net,
+        &extractor,
+        &tiles,
+        &out.join("features"),
+        &stems,
+        32,
+        &mut |_| {},
+    )?;
+    println!(
+        "   {} slides, {} features per patch",
+        embedding.slides.len(),
+        embedding.width
+    );
 
     println!("8. attention MIL on the report labels ({TRAINING} slides; the rest validate)");
     let names = |r: std::ops::Range<usize>| {
@@ -173,7 +241,26 @@ pub fn run(out: &Path) -> Result<()> {
     let run_path = out.join("mil.toml");
     std::fs::write(&run_path, run_file)
         .with_context(|| format!("cannot write {}", run_path.display()))?;
-    step(&["train", "--config", &p("mil.toml")])?;
+    show(&["train", "--config", &p("mil.toml")]);
+    let trained = train_run_file(&run_path, false, &mut |e| {
+        if let Event::EpochEnd(r) = e {
+            if r.epoch % 10 == 0 {
+                println!(
+                    "   epoch {}: train loss {:.4}, val loss {:.4}",
+                    r.epoch,
+                    r.train_loss,
+                    r.val_loss.unwrap_or(f64::NAN)
+                );
+            }
+        }
+    })?;
+    if let Some((v, epoch)) = trained.best {
+        println!(
+            "   best {:?} {v:.4} at epoch {epoch}; model in {}",
+            trained.monitor,
+            trained.output.display()
+        );
+    }
 
     println!("9. the unseen slides: class, attention heatmaps, slide-level metrics");
     let held_out: Vec<String> = (TRAINING..SLIDES).map(|i| format!("s{i:02}")).collect();
@@ -185,12 +272,23 @@ pub fn run(out: &Path) -> Result<()> {
         p("predictions"),
     ]);
     predict.extend(held_out.iter().cloned());
-    step(&predict)?;
+    show(&predict);
+    let bags = BagsFolder::open(&out.join("features"))?;
+    let model = MilModel::load(&trained.output, &bags.embedding)?;
+    let device = exahealth_nn::cpu_device();
+    for stem in &held_out {
+        let p = model.predict_slide(&bags, stem, &out.join("predictions"), 32, &device)?;
+        crate::predict::bags::print_prediction(stem, &p, false)?;
+    }
     let mut eval: Vec<String> = vec!["eval".into(), "--model".into(), p("mil")];
     eval.extend(["--bags".into(), p("features"), "--labels".into()]);
     eval.extend([p("labels/labels.csv"), "--column".into(), "cancer".into()]);
     eval.extend(held_out.iter().cloned());
-    step(&eval)?;
+    show(&eval);
+    let labels_path = out.join("labels/labels.csv");
+    let labels = read_labels(&labels_path, "cancer")?;
+    let report = model.evaluate(&bags, &held_out, &labels, &labels_path, &device)?;
+    crate::eval::print_slide_report(&model.spec.classes, held_out.len(), &report);
     println!(
         "   attention maps: {}/<slide>/overlay.png; the workflow: docs/mil.md",
         p("predictions")

@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::Result;
 use exahealth_nn::cpu_device;
 use exahealth_nn::embedding::check_slide_name;
-use exahealth_nn::mil_inference::{BagsFolder, MilModel};
+use exahealth_nn::mil_inference::{BagsFolder, MilModel, SlidePrediction};
 
 /// Options of the MIL mode.
 pub struct BagOptions<'a> {
@@ -32,14 +32,18 @@ pub fn run(model_dir: &Path, slides: &[String], o: &BagOptions<'_>) -> Result<()
     let device = cpu_device();
     for stem in &stems {
         let p = model.predict_slide(&bags, stem, o.out, o.heatmap_downsample, &device)?;
-        if o.json {
-            println!("{}", serde_json::to_string(&p.summary)?);
-        } else {
-            println!(
-                "{stem}\t{}\t{:.4}",
-                p.summary.class, p.probabilities[p.class]
-            );
-        }
+        print_prediction(stem, &p, o.json)?;
+    }
+    Ok(())
+}
+
+/// One slide's line: `slide<TAB>class<TAB>probability`, or its summary as JSON.
+pub fn print_prediction(stem: &str, p: &SlidePrediction, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(&p.summary)?);
+    } else {
+        let probability = p.probabilities.get(p.class).copied().unwrap_or(f32::NAN);
+        println!("{stem}\t{}\t{probability:.4}", p.summary.class);
     }
     Ok(())
 }

@@ -134,7 +134,7 @@ pub fn open(path: &Path, o: &OpenArgs) -> Result<Slide> {
             ..OpenOptions::default()
         },
     )
-    .with_context(|| format!("cannot open slide {}", path.display()))
+    .map_err(anyhow::Error::from)
 }
 
 /// What `slide info --json` prints.
@@ -333,8 +333,7 @@ pub fn run(cmd: SlideCommand) -> Result<()> {
                     cache_bytes: Some(a.cache_mib << 20),
                     ..OpenOptions::default()
                 },
-            )
-            .with_context(|| format!("cannot open slide {}", a.path.display()))?;
+            )?;
             let r = run_bench(&slide, &a, !a.json)?;
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&r)?);

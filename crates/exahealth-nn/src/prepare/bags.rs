@@ -1,38 +1,44 @@
-//! Where `task = "mil"` gets its samples: the per-slide patch embeddings of
-//! `exahealth embed` as bags, labelled per slide from a CSV table (e.g. the
-//! weak labels `exahealth reports extract` mines from pathology reports).
+//! Training and validation bags for attention MIL: the per-slide patch
+//! embeddings of `exahealth embed`, labelled per slide from a CSV table
+//! (e.g. the weak labels mined from pathology reports).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
-use exahealth_nn::bags::{Bag, BagSource};
-use exahealth_nn::embedding::{check_slide_name, Embedding, EMBEDDING_FILE};
-use exahealth_nn::features::{read_features, FEATURES_FILE};
-use exahealth_nn::labels::read_labels;
-use exahealth_nn::run_file::BagsData;
+use super::{CardData, Prepared};
+use crate::bags::{Bag, BagSource};
+use crate::embedding::{check_slide_name, Embedding, EMBEDDING_FILE};
+use crate::features::{read_features, FEATURES_FILE};
+use crate::labels::read_labels;
+use crate::run_file::BagsData;
+use crate::workflow_error::{WorkflowError, WorkflowResult};
+use crate::NnError;
 
-use crate::train_data::{CardData, Prepared};
-
-/// The training and validation bags of a `[bags]` table.
-pub fn from_bags(bags: &BagsData, base: &Path, seed: u64) -> Result<(Prepared, Embedding)> {
+/// The training and validation bags of a run file's `[bags]` table, and
+/// the folder's embedding record (whose extractor the model card names);
+/// `base` is the run file's folder, `seed` draws the patch subsets.
+pub fn from_bags(bags: &BagsData, base: &Path, seed: u64) -> WorkflowResult<(Prepared, Embedding)> {
     if bags.training.is_empty() || bags.validation.is_empty() {
-        bail!("[bags] needs at least one training and one validation slide");
+        return Err(WorkflowError::invalid(
+            "[bags] needs at least one training and one validation slide",
+        ));
     }
     let mut seen = BTreeSet::new();
     for name in bags.training.iter().chain(&bags.validation) {
         check_slide_name(name)?;
         if !seen.insert(name) {
-            bail!("[bags] lists slide {name:?} twice (training and validation must not overlap)");
+            return Err(WorkflowError::invalid(format!(
+                "[bags] lists slide {name:?} twice (training and validation must not overlap)"
+            )));
         }
     }
     let folder = base.join(&bags.folder);
-    let embedding = Embedding::read(&folder)?.with_context(|| {
-        format!(
+    let embedding = Embedding::read(&folder)?.ok_or_else(|| {
+        WorkflowError::invalid(format!(
             "{} has no {EMBEDDING_FILE}: make the bags with `exahealth embed --out {}`",
             folder.display(),
             folder.display()
-        )
+        ))
     })?;
     let labels_path = base.join(&bags.labels);
     let labels = read_labels(&labels_path, &bags.column)?;
@@ -42,35 +48,40 @@ pub fn from_bags(bags: &BagsData, base: &Path, seed: u64) -> Result<(Prepared, E
         .filter(|s| !labels.contains_key(*s))
         .collect();
     if !unlabelled.is_empty() {
-        bail!(
+        return Err(WorkflowError::invalid(format!(
             "{}: no label for slide(s) {unlabelled:?} (the first column must name each slide as its folder in {})",
             labels_path.display(),
             folder.display()
-        );
+        )));
     }
     let classes = match &bags.classes {
         Some(c) if !c.is_empty() => c.clone(),
-        Some(_) => bail!("[bags] classes is empty"),
+        Some(_) => return Err(WorkflowError::invalid("[bags] classes is empty")),
         None => listed
-            .map(|s| labels[s].clone())
+            .filter_map(|s| labels.get(s).cloned())
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect(),
     };
     if classes.len() < 2 {
-        bail!("the slides listed carry only the label {classes:?}: MIL needs two classes or more");
+        return Err(WorkflowError::invalid(format!(
+            "the slides listed carry only the label {classes:?}: MIL needs two classes or more"
+        )));
     }
-    let load = |names: &[String]| -> Result<Vec<Bag>> {
+    let load = |names: &[String]| -> WorkflowResult<Vec<Bag>> {
         names
             .iter()
             .map(|name| {
                 let path = folder.join(name).join(FEATURES_FILE);
-                let file = read_features(&path).with_context(|| {
-                    format!("no usable embeddings for slide {name:?}: run `exahealth embed` for it")
+                let file = read_features(&path).map_err(|e| NnError::BagUnreadable {
+                    slide: name.clone(),
+                    source: Box::new(e),
                 })?;
-                let text = &labels[name];
-                let label = classes.iter().position(|c| c == text).with_context(|| {
-                    format!("slide {name:?} has label {text:?}, not one of the classes {classes:?}")
+                let text = labels.get(name).map(String::as_str).unwrap_or_default();
+                let label = classes.iter().position(|c| c == text).ok_or_else(|| {
+                    WorkflowError::invalid(format!(
+                        "slide {name:?} has label {text:?}, not one of the classes {classes:?}"
+                    ))
                 })?;
                 Ok(Bag {
                     name: name.clone(),
@@ -96,11 +107,11 @@ pub fn from_bags(bags: &BagsData, base: &Path, seed: u64) -> Result<(Prepared, E
     let train = BagSource::new(train_bags, bags.max_patches, seed)?;
     let valid = BagSource::new(valid_bags, bags.max_patches, seed)?;
     if train.width() != embedding.width || valid.width() != embedding.width {
-        bail!(
+        return Err(WorkflowError::invalid(format!(
             "{}: the bags do not have the {} features per patch {EMBEDDING_FILE} records",
             folder.display(),
             embedding.width
-        );
+        )));
     }
     let prepared = Prepared {
         classes,

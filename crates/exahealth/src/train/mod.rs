@@ -1,15 +1,12 @@
 //! `exahealth train --config run.toml`: train a model on a DeepHealth
 //! dataset and write a model folder (weights, spec, metrics log, checkpoint).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
-use exahealth_nn::cpu_train_device;
-use exahealth_nn::model_folder::{ModelSpec, Task};
-use exahealth_nn::models::Architecture;
-use exahealth_nn::run_file::{RunFile, TrainingData};
-use exahealth_nn::train::{train, Event, Run};
+use exahealth_nn::train::Event;
+use exahealth_nn::train_run::train_run_file;
 
 use crate::progress;
 
@@ -101,74 +98,7 @@ pub struct TrainArgs {
 }
 
 pub fn run(args: TrainArgs) -> Result<()> {
-    let text = std::fs::read_to_string(&args.config)
-        .with_context(|| format!("cannot read the run file {}", args.config.display()))?;
-    let run_file = RunFile::from_toml(&text).with_context(|| args.config.display().to_string())?;
-    let base = args.config.parent().unwrap_or(Path::new("."));
-    let output = base.join(&run_file.output);
-    let augmentation = match &run_file.augmentations {
-        Some(text) => {
-            let pipeline = exahealth_image::augment::parse_config(text).with_context(|| {
-                format!(
-                    "{}: `augmentations` is not a valid ECVL augmentation config",
-                    args.config.display()
-                )
-            })?;
-            let transform = exahealth_data::loader::ecvl_transform(std::sync::Arc::from(pipeline));
-            Some((transform, run_file.train.seed))
-        }
-        None => None,
-    };
-    let shape = crate::train_data::Shape {
-        image_size: run_file.image_size,
-        channels: run_file.channels,
-        segmentation: run_file.task == Task::Segmentation,
-    };
-    let mut embedding = None;
-    let prepared = match run_file.training_data() {
-        TrainingData::Dataset(data) => crate::train_data::from_yaml(
-            &base.join(data),
-            [&run_file.train_split, &run_file.valid_split],
-            &shape,
-            augmentation,
-        )?,
-        TrainingData::Plans(plans) => {
-            crate::train_data::from_plans(plans, base, &shape, augmentation)?
-        }
-        TrainingData::Bags(bags) => {
-            let (prepared, e) = crate::train_bags::from_bags(bags, base, run_file.train.seed)?;
-            embedding = Some(e);
-            prepared
-        }
-    };
-    let classes = match run_file.task {
-        Task::Classification | Task::Mil => prepared.classes.len(),
-        // Masks hold class indices; with one named class it is background + it.
-        Task::Segmentation => prepared.classes.len().max(2),
-    };
-    let (channels, image_size) = match &embedding {
-        Some(e) => (e.width, e.extractor.image_size),
-        None => (run_file.channels, run_file.image_size),
-    };
-    let architecture = Architecture::from_name(&run_file.model, channels, classes)?;
-    let spec = ModelSpec {
-        task: run_file.task,
-        architecture,
-        classes: prepared.classes.clone(),
-        channels,
-        image_size,
-        embedding: embedding.map(|e| e.extractor),
-    };
-    let (train_set, valid_set) = (&prepared.train, &prepared.valid);
-    let config = run_file.train_config();
-    std::fs::create_dir_all(&output)
-        .with_context(|| format!("cannot create {}", output.display()))?;
-    spec.write(&output)?;
-
-    let outcome = exahealth_nn::bench::with_threads(args.threads, || -> Result<_> {
-        let device = cpu_train_device();
-        device.seed(config.seed);
-        let model = spec.architecture.init(&device)?;
+    let trained = exahealth_nn::threads::with_threads(args.threads, || {
         let pb = progress::bar(0, "train");
         pb.set_style(
             indicatif::ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} {msg}")
@@ -203,37 +133,17 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 "early stop after epoch {epoch} (best: {best_epoch:?})"
             )),
         };
-        let run = Run {
-            train: train_set.as_ref(),
-            valid: Some(valid_set.as_ref()),
-            out_dir: Some(&output),
-            resume: args.resume,
-        };
-        let parameters = exahealth_nn::burn::module::Module::num_params(&model);
-        let outcome = train(model, &config, run, &device, &mut on_event)?;
+        let trained = train_run_file(&args.config, args.resume, &mut on_event);
         pb.finish_and_clear();
-        Ok((outcome, parameters))
+        trained
     })??;
-    let (outcome, parameters) = outcome;
-    crate::train_outputs::write(
-        &output,
-        &crate::train_outputs::FinishedRun {
-            spec: &spec,
-            config: &config,
-            data: &prepared.card,
-            history: &outcome.history,
-            best: outcome.best,
-            parameters,
-            valid_split: &run_file.valid_split,
-        },
-    )?;
-    match outcome.best {
+    match trained.best {
         Some((v, epoch)) => println!(
             "best {:?} {v:.4} at epoch {epoch}; model in {}",
-            config.monitor,
-            output.display()
+            trained.monitor,
+            trained.output.display()
         ),
-        None => println!("model in {}", output.display()),
+        None => println!("model in {}", trained.output.display()),
     }
     Ok(())
 }

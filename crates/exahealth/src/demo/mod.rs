@@ -1,7 +1,9 @@
 //! `exahealth demo`: the main job on built-in defaults. The slide layer on
 //! a synthetic gigapixel slide, then ExaMode's weak-label pipeline on
 //! synthetic biopsies: report labels, patch plans, embeddings, attention
-//! MIL, prediction with attention maps ([`crate::demo_mil`]).
+//! MIL, prediction with attention maps (`mil.rs`).
+
+mod mil;
 
 use crate::slide::{info, open, print_bench, print_info, run_bench, BenchArgs, OpenArgs};
 use anyhow::{Context, Result};
@@ -64,5 +66,5 @@ pub fn run(a: DemoArgs) -> Result<()> {
     };
     let fresh = open(&bench.path, &OpenArgs::default())?;
     print_bench(&run_bench(&fresh, &bench, true)?);
-    crate::demo_mil::run(&a.out)
+    mil::run(&a.out)
 }

@@ -21,6 +21,10 @@
 //! # }
 //! ```
 
+mod outputs;
+
+pub use outputs::{write_run_outputs, FinishedRun, CURVES_FILE};
+
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -32,8 +36,7 @@ use crate::models::{Architecture, Network};
 
 /// The model spec of a model folder.
 pub const SPEC_FILE: &str = "model.json";
-/// The weights of a model folder (safetensors), as the trainer writes them.
-pub const WEIGHTS_FILE: &str = "model.safetensors";
+pub use crate::weights::WEIGHTS_FILE;
 /// The model card of a model folder.
 pub const CARD_FILE: &str = "model_card.json";
 
@@ -109,11 +112,24 @@ impl ModelSpec {
         write_atomic(&path, &json)
     }
 
+    /// Makes `dir` a model folder of `model` (built from this spec): its
+    /// weights and `model.json`, written durably. Training writes the same
+    /// two files as it goes; this is for models made otherwise (an
+    /// untrained extractor, imported weights).
+    pub fn save(&self, dir: &Path, model: &Network) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|source| NnError::CreateDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        crate::weights::save_weights(model, &dir.join(WEIGHTS_FILE))?;
+        self.write(dir)
+    }
+
     /// The model with the folder's weights, in validation mode on the CPU.
     pub fn load(&self, dir: &Path) -> Result<Network> {
         let device = crate::cpu_device();
         let model = self.architecture.init(&device)?;
-        crate::train::load_weights(model, &dir.join(WEIGHTS_FILE))
+        crate::weights::load_weights(model, &dir.join(WEIGHTS_FILE))
     }
 }
 
@@ -255,7 +271,7 @@ mod tests {
         spec.write(dir.path()).unwrap();
         assert!(spec.load(dir.path()).is_err());
         let model = spec.architecture.init(&crate::cpu_device()).unwrap();
-        crate::train::save_weights(&model, &dir.path().join(WEIGHTS_FILE)).unwrap();
+        crate::weights::save_weights(&model, &dir.path().join(WEIGHTS_FILE)).unwrap();
         assert!(matches!(
             spec.load(dir.path()).unwrap(),
             Network::SmallCnn(_)

@@ -1,7 +1,9 @@
 //! `exahealth bench ...`: throughput measurements that compare against a
 //! reference in the same run.
 
-use crate::{bench_image, bench_loader};
+mod image;
+mod loader;
+
 use anyhow::Result;
 use clap::Subcommand;
 
@@ -11,13 +13,13 @@ pub enum BenchCommand {
     /// parallel loader, against a plain sequential read_region loop.
     ///
     /// Example: exahealth bench loader slide.svs --size 256 --batch 32 --workers 2 --augment
-    Loader(bench_loader::LoaderBenchArgs),
+    Loader(loader::LoaderBenchArgs),
     /// 8-bit image processing (resize, Gaussian blur, Otsu) on a large RGB
     /// image, best of N runs. Compare with OpenCV on the same image:
     /// `python3 bench/compare_opencv.py`.
     ///
     /// Example: exahealth bench image --size 4096 --repeat 5 --float
-    Image(bench_image::ImageBenchArgs),
+    Image(image::ImageBenchArgs),
     /// Training throughput: images per second of forward, backward and an
     /// Adam step on random input, after one untimed warm-up step. Compare
     /// with `python3 bench/torch_bench.py train` and the same flags.
@@ -96,8 +98,8 @@ fn run_nn(a: NnBenchArgs, train: bool) -> Result<()> {
 
 pub fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
-        BenchCommand::Loader(a) => bench_loader::run(a),
-        BenchCommand::Image(a) => bench_image::run(a),
+        BenchCommand::Loader(a) => loader::run(a),
+        BenchCommand::Image(a) => image::run(a),
         BenchCommand::Train(a) => run_nn(a, true),
         BenchCommand::Infer(a) => run_nn(a, false),
     }

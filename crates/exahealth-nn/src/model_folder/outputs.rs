@@ -1,46 +1,60 @@
-//! What `exahealth train` writes beside the weights once a run ends: the
-//! curve plot (`curves.png`) and the model card (`model_card.json`).
+//! What a finished training run leaves beside the weights: the curve plot
+//! (`curves.png`) and the model card (`model_card.json`).
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
-use exahealth_nn::card::{
-    hash_files, ArchitectureInfo, InputSpec, ModelCard, Normalization, TrainingData,
+use super::{ModelSpec, Task, CARD_FILE, WEIGHTS_FILE};
+use crate::card::{
+    hash_files, ArchitectureInfo, CardData, InputSpec, ModelCard, Normalization, TrainingData,
 };
-use exahealth_nn::metrics::MetricSet;
-use exahealth_nn::model_folder::{ModelSpec, Task, CARD_FILE, WEIGHTS_FILE};
-use exahealth_nn::plot::{write_png, Curves, PlotOptions};
-use exahealth_nn::train::{History, TrainConfig};
+use crate::metrics::MetricSet;
+use crate::plot::{write_png, Curves, PlotOptions};
+use crate::train::{History, TrainConfig};
+use crate::workflow_error::{WorkflowError, WorkflowResult};
+
+/// The plot file a run writes.
+pub const CURVES_FILE: &str = "curves.png";
 
 /// Everything a card says about one finished run.
 pub struct FinishedRun<'a> {
+    /// The model's spec (architecture, classes, input).
     pub spec: &'a ModelSpec,
+    /// The training configuration (seed, epochs...).
     pub config: &'a TrainConfig,
-    pub data: &'a crate::train_data::CardData,
+    /// What the data preparation recorded of the data.
+    pub data: &'a CardData,
+    /// Per-epoch metrics.
     pub history: &'a History,
+    /// The monitored value and epoch of the weights kept, if any.
     pub best: Option<(f64, usize)>,
+    /// Trainable parameters of the model.
     pub parameters: usize,
+    /// The name of the validation split, the card's metrics key.
     pub valid_split: &'a str,
 }
 
-/// Writes `curves.png` and `model_card.json` into `output`.
-pub fn write(output: &Path, run: &FinishedRun<'_>) -> Result<()> {
+/// Writes `curves.png` and `model_card.json` into the model folder `output`.
+pub fn write_run_outputs(output: &Path, run: &FinishedRun<'_>) -> WorkflowResult<()> {
     let curves = Curves::from_history(run.history);
-    let png = output.join("curves.png");
-    write_png(&png, &curves, PlotOptions::default())
-        .with_context(|| format!("cannot write {}", png.display()))?;
+    let png = output.join(CURVES_FILE);
+    write_png(&png, &curves, PlotOptions::default()).map_err(|source| WorkflowError::Curves {
+        path: png,
+        source: Box::new(source),
+    })?;
     let card = card(run)?;
     let path = output.join(CARD_FILE);
-    card.write(&path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    card.write(&path).map_err(|source| WorkflowError::Card {
+        path,
+        source: Box::new(source),
+    })?;
     Ok(())
 }
 
-fn card(run: &FinishedRun<'_>) -> Result<ModelCard> {
+fn card(run: &FinishedRun<'_>) -> WorkflowResult<ModelCard> {
     let spec = run.spec;
     let architecture = ArchitectureInfo {
         name: spec.architecture.name(),
-        config: serde_json::to_value(&spec.architecture)?,
+        config: serde_json::to_value(&spec.architecture).map_err(WorkflowError::Json)?,
         parameters: Some(run.parameters as u64),
     };
     // A MIL model reads `channels` features per patch, not pixels.
@@ -68,7 +82,7 @@ fn card(run: &FinishedRun<'_>) -> Result<ModelCard> {
     card.seed = Some(run.config.seed);
     card.epochs = Some(run.history.epochs.len() as u64);
     let fingerprint = hash_files(&run.data.root, &run.data.files)
-        .context("cannot fingerprint the training data")?;
+        .map_err(|e| WorkflowError::Fingerprint(Box::new(e)))?;
     card.training_data = Some(TrainingData {
         source: run.data.source.clone(),
         fingerprint,

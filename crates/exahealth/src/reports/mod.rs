@@ -3,8 +3,8 @@
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use exahealth_reports::evaluate::{evaluate, read_table};
-use exahealth_reports::input::{read_reports, retain_use_case};
-use exahealth_reports::output::{atomic_write, write_outputs};
+use exahealth_reports::extract_run::{extract_to_folder, read_use_case_reports};
+use exahealth_reports::input::retain_use_case;
 use exahealth_reports::{Engine, Lang, Lexicon, Options, Report, UncertainPolicy, UseCase};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -246,69 +246,10 @@ pub fn run(cmd: ReportsCommand) -> Result<()> {
     }
 }
 
-fn read_all(inputs: &[PathBuf], use_case: UseCase) -> Result<(Vec<Report>, usize)> {
-    let mut reports = Vec::new();
-    for p in inputs {
-        let mut r =
-            read_reports(p).with_context(|| format!("reading reports from {}", p.display()))?;
-        reports.append(&mut r);
-    }
-    let skipped = retain_use_case(&mut reports, use_case);
-    Ok((reports, skipped))
-}
-
-#[derive(Serialize)]
-struct InputInfo {
-    path: String,
-    bytes: u64,
-    fnv1a64: String,
-}
-
-#[derive(Serialize)]
-struct ExtractSummary {
-    command: &'static str,
-    version: &'static str,
-    use_case: String,
-    inputs: Vec<InputInfo>,
-    reports: usize,
-    skipped_other_use_case: usize,
-    rows: usize,
-    label_counts: Vec<(String, usize)>,
-    negated_mentions: usize,
-    uncertain_mentions: usize,
-    typos_corrected: usize,
-    seconds: f64,
-    outputs: Vec<String>,
-}
-
-/// FNV-1a (64 bit) of a file, streamed: identifies the input in the manifest.
-fn fnv1a64(path: &Path) -> Result<(u64, String)> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let mut h: u64 = 0xcbf29ce484222325;
-    let mut buf = vec![0u8; 1 << 16];
-    let mut n_total = 0u64;
-    loop {
-        let n = f
-            .read(&mut buf)
-            .with_context(|| format!("reading {}", path.display()))?;
-        if n == 0 {
-            break;
-        }
-        n_total += n as u64;
-        for &b in &buf[..n] {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x100000001b3);
-        }
-    }
-    Ok((n_total, format!("{h:016x}")))
-}
-
 fn extract(a: ExtractArgs) -> Result<()> {
-    let start = Instant::now();
     let engine = a.engine.engine()?;
     let use_case: UseCase = a.engine.use_case.into();
-    let (reports, skipped) = read_all(&a.inputs, use_case)?;
+    let (reports, skipped) = read_use_case_reports(&a.inputs, use_case)?;
     if reports.is_empty() {
         bail!(
             "no {use_case} reports in {} (skipped {skipped} of other use cases); \
@@ -321,63 +262,16 @@ fn extract(a: ExtractArgs) -> Result<()> {
         );
     }
     let pb = crate::progress::bar(reports.len() as u64, "reports");
-    let mut results = Vec::with_capacity(reports.len());
-    for r in &reports {
-        results.push(engine.extract(r));
-        pb.inc(1);
-    }
+    let summary = extract_to_folder(
+        &engine,
+        use_case,
+        &a.inputs,
+        (&reports, skipped),
+        &a.output,
+        &mut || pb.inc(1),
+    );
     pb.finish_and_clear();
-    let schema = &engine.lexicon().schema;
-    let written = write_outputs(&a.output, schema, &results)
-        .with_context(|| format!("writing outputs to {}", a.output.display()))?;
-
-    let mut label_counts: Vec<(String, usize)> =
-        schema.labels.iter().map(|l| (l.clone(), 0)).collect();
-    let table = exahealth_reports::LabelTable::from_extractions(schema, &results);
-    for (_, row) in &table.rows {
-        for (c, &v) in label_counts.iter_mut().zip(row) {
-            c.1 += usize::from(v);
-        }
-    }
-    let mentions = results.iter().flat_map(|r| &r.concepts);
-    let (neg, unc) = mentions.fold((0, 0), |(n, u), c| {
-        (n + usize::from(c.negated), u + usize::from(c.uncertain))
-    });
-    let mut inputs = Vec::new();
-    for p in &a.inputs {
-        let (bytes, h) = fnv1a64(p)?;
-        inputs.push(InputInfo {
-            path: p.display().to_string(),
-            bytes,
-            fnv1a64: h,
-        });
-    }
-    let mut outputs = vec![written.labels.display().to_string()];
-    if let Some(r) = &written.rollup {
-        outputs.push(r.display().to_string());
-    }
-    outputs.push(written.concepts.display().to_string());
-    let manifest_path = a.output.join("manifest.json");
-    outputs.push(manifest_path.display().to_string());
-    let summary = ExtractSummary {
-        command: "exahealth reports extract",
-        version: env!("CARGO_PKG_VERSION"),
-        use_case: use_case.name().to_string(),
-        inputs,
-        reports: reports.len(),
-        skipped_other_use_case: skipped,
-        rows: written.rows,
-        label_counts,
-        negated_mentions: neg,
-        uncertain_mentions: unc,
-        typos_corrected: results.iter().map(|r| r.typos_corrected).sum(),
-        seconds: start.elapsed().as_secs_f64(),
-        outputs,
-    };
-    let mut manifest = serde_json::to_vec_pretty(&summary)?;
-    manifest.push(b'\n');
-    atomic_write(&manifest_path, &manifest)
-        .with_context(|| format!("writing {}", manifest_path.display()))?;
+    let summary = summary?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
@@ -389,7 +283,9 @@ fn extract(a: ExtractArgs) -> Result<()> {
             eprintln!("  {l:<22} {n}");
         }
         eprintln!(
-            "  negated mentions {neg}, uncertain mentions {unc}; wrote {}",
+            "  negated mentions {}, uncertain mentions {}; wrote {}",
+            summary.negated_mentions,
+            summary.uncertain_mentions,
             summary.outputs.join(", ")
         );
     }
@@ -423,9 +319,9 @@ fn evaluate_cmd(a: EvaluateArgs) -> Result<()> {
 }
 
 const BUILTIN_SETS: [&str; 3] = [
-    include_str!("../../exahealth-reports/testdata/reports_en.csv"),
-    include_str!("../../exahealth-reports/testdata/reports_it.csv"),
-    include_str!("../../exahealth-reports/testdata/reports_nl.csv"),
+    include_str!("../../../exahealth-reports/testdata/reports_en.csv"),
+    include_str!("../../../exahealth-reports/testdata/reports_it.csv"),
+    include_str!("../../../exahealth-reports/testdata/reports_nl.csv"),
 ];
 
 #[derive(Serialize)]
@@ -443,7 +339,7 @@ fn bench(a: BenchArgs) -> Result<()> {
     let engine = a.engine.engine()?;
     let use_case: UseCase = a.engine.use_case.into();
     let reports: Vec<Report> = match &a.input {
-        Some(p) => read_all(std::slice::from_ref(p), use_case)?.0,
+        Some(p) => read_use_case_reports(std::slice::from_ref(p), use_case)?.0,
         None => {
             let mut all = Vec::new();
             for (i, text) in BUILTIN_SETS.iter().enumerate() {

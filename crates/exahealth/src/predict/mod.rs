@@ -1,5 +1,9 @@
 //! `exahealth predict --model DIR IMAGE...`: class probabilities per image.
 
+pub(crate) mod bags;
+mod onnx;
+mod slides;
+
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
@@ -11,7 +15,7 @@ use exahealth_nn::infer::{predict, Prediction};
 use exahealth_nn::model_folder::{ModelSpec, Task};
 use exahealth_nn::train::argmax;
 
-use crate::train_data::model_source;
+use exahealth_nn::prepare::model_source;
 
 /// Predict with a trained model: classes of images, whole slides through
 /// their patch plans, or slides from their patch embeddings with a MIL
@@ -99,7 +103,7 @@ pub struct PredictArgs {
 
 pub fn run(args: PredictArgs) -> Result<()> {
     if let Some(bags) = &args.bags {
-        let options = crate::predict_bags::BagOptions {
+        let options = bags::BagOptions {
             bags,
             out: &args.out,
             heatmap_downsample: args.heatmap_downsample,
@@ -110,7 +114,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
             .iter()
             .map(|p| p.to_string_lossy().into_owned())
             .collect();
-        return crate::predict_bags::run(&args.model, &slides, &options);
+        return bags::run(&args.model, &slides, &options);
     }
     if args.inputs.is_empty() {
         bail!("nothing to predict: give images, or slides with --plans (see `exahealth predict --help`)");
@@ -126,9 +130,9 @@ pub fn run(args: PredictArgs) -> Result<()> {
         let size = args
             .input_size
             .as_deref()
-            .map(crate::predict_onnx::parse_size)
+            .map(onnx::parse_size)
             .transpose()?;
-        let options = crate::predict_onnx::OnnxOptions {
+        let options = onnx::OnnxOptions {
             size,
             mean: &args.mean,
             std: &args.std,
@@ -136,10 +140,10 @@ pub fn run(args: PredictArgs) -> Result<()> {
             batch: args.batch,
             json: args.json,
         };
-        return crate::predict_onnx::run(&args.model, &args.inputs, &options);
+        return onnx::run(&args.model, &args.inputs, &options);
     }
     if let Some(plans) = &args.plans {
-        let options = crate::predict_slides::SlideOptions {
+        let options = slides::SlideOptions {
             plans,
             out: &args.out,
             class: args.class.as_deref(),
@@ -147,7 +151,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
             heatmap_downsample: args.heatmap_downsample,
             json: args.json,
         };
-        return crate::predict_slides::run(&args.model, &args.inputs, &options);
+        return slides::run(&args.model, &args.inputs, &options);
     }
     let spec = ModelSpec::read(&args.model)?;
     if spec.task != Task::Classification {

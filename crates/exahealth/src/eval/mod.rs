@@ -9,11 +9,12 @@ use exahealth_nn::cpu_device;
 use exahealth_nn::embedding::check_slide_name;
 use exahealth_nn::labels::read_labels;
 use exahealth_nn::loss::LossConfig;
+use exahealth_nn::metrics::ClassificationReport;
 use exahealth_nn::mil_inference::{BagsFolder, MilModel};
 use exahealth_nn::model_folder::{ModelSpec, Task};
 use exahealth_nn::train::evaluate;
 
-use crate::train_data::model_source;
+use exahealth_nn::prepare::model_source;
 
 /// Score a trained model on a dataset split, or a MIL model on labelled slides.
 ///
@@ -147,7 +148,13 @@ fn eval_bags(args: &EvalArgs, bags: &Path) -> Result<()> {
         );
         return Ok(());
     }
-    println!("{} slides", slides.len());
+    print_slide_report(&spec.classes, slides.len(), &report);
+    Ok(())
+}
+
+/// The slide-level scores of a MIL model, as `eval --bags` prints them.
+pub fn print_slide_report(classes: &[String], slides: usize, report: &ClassificationReport) {
+    println!("{slides} slides");
     println!("accuracy           {:.4}", report.accuracy);
     println!("balanced accuracy  {:.4}", report.balanced_accuracy);
     if let Some(auc) = report.roc_auc {
@@ -158,15 +165,14 @@ fn eval_bags(args: &EvalArgs, bags: &Path) -> Result<()> {
     }
     println!("per class       precision  recall      F1  support");
     let p = &report.per_class;
-    for (i, name) in spec.classes.iter().enumerate() {
+    for (i, name) in classes.iter().enumerate() {
         println!(
             "  {name:>12}  {:>9.4} {:>7.4} {:>7.4} {:>8}",
             p.precision[i], p.recall[i], p.f1[i], p.support[i]
         );
     }
     println!("confusion (rows: target, columns: predicted):");
-    for (name, row) in spec.classes.iter().zip(&report.confusion_matrix) {
+    for (name, row) in classes.iter().zip(&report.confusion_matrix) {
         println!("  {name:>12} {row:?}");
     }
-    Ok(())
 }
