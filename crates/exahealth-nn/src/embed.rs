@@ -250,11 +250,54 @@ pub fn embed_slides(
     batch: usize,
     on_event: &mut dyn FnMut(EmbedEvent<'_>),
 ) -> WorkflowResult<Embedding> {
+    let index = IndexFile::Whole;
+    embed_slides_indexed(model, extractor, plans, out, stems, batch, index, on_event)
+}
+
+/// Which index an embedding run keeps up to date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexFile {
+    /// `embedding.json`: the run embeds every slide it will.
+    Whole,
+    /// Shard `index` of `count` of a sharded run: its own index
+    /// ([`crate::embedding::shard_index_file`]), merged into
+    /// `embedding.json` by [`crate::embedding::merge_shard_indexes`] once
+    /// every shard is done.
+    Shard {
+        /// This shard.
+        index: usize,
+        /// All shards.
+        count: usize,
+    },
+}
+
+/// [`embed_slides`], keeping `index` up to date: a shard of a job split
+/// across processes keeps its own index, so no two processes write one
+/// file. A shard resumes from its index, or else from `embedding.json`.
+#[allow(clippy::too_many_arguments)]
+pub fn embed_slides_indexed(
+    model: &Network,
+    extractor: &Extractor,
+    plans: &Path,
+    out: &Path,
+    stems: &[String],
+    batch: usize,
+    index: IndexFile,
+    on_event: &mut dyn FnMut(EmbedEvent<'_>),
+) -> WorkflowResult<Embedding> {
     std::fs::create_dir_all(out).map_err(|source| NnError::CreateDir {
         path: out.to_path_buf(),
         source,
     })?;
-    let mut embedding = match Embedding::read(out)? {
+    let index_name = match index {
+        IndexFile::Whole => crate::embedding::EMBEDDING_FILE.to_string(),
+        IndexFile::Shard { index, count } => crate::embedding::shard_index_file(index, count),
+    };
+    let previous = match Embedding::read_index(out, &index_name)? {
+        Some(e) => Some(e),
+        None => Embedding::read(out)?,
+    };
+    let mut embedding = match previous {
         Some(e) if !e.extractor.same_as(extractor) => {
             return Err(WorkflowError::invalid(format!(
                 "{} holds embeddings from another extractor ({} {}); bags must share one: choose another --out",
@@ -342,7 +385,7 @@ pub fn embed_slides(
                 plan_sha256,
             },
         );
-        embedding.write(out)?;
+        embedding.write_index(out, &index_name)?;
         on_event(EmbedEvent::Embedded {
             stem,
             patches: features.nrows(),
@@ -350,6 +393,11 @@ pub fn embed_slides(
             seconds: t0.elapsed().as_secs_f64(),
             folder: &target,
         });
+    }
+    // A shard's index says "done" even when it had nothing to embed, so
+    // that the merge can tell every shard has finished.
+    if matches!(index, IndexFile::Shard { .. }) {
+        embedding.write_index(out, &index_name)?;
     }
     Ok(embedding)
 }

@@ -93,7 +93,13 @@ pub struct Embedding {
 impl Embedding {
     /// The `embedding.json` of `folder`, if there is one.
     pub fn read(folder: &Path) -> Result<Option<Self>> {
-        let path = folder.join(EMBEDDING_FILE);
+        Self::read_index(folder, EMBEDDING_FILE)
+    }
+
+    /// The index file `name` (`embedding.json`, or a shard's
+    /// [`shard_index_file`]) of `folder`, if there is one.
+    pub fn read_index(folder: &Path, name: &str) -> Result<Option<Self>> {
+        let path = folder.join(name);
         if !path.exists() {
             return Ok(None);
         }
@@ -110,10 +116,61 @@ impl Embedding {
 
     /// Writes `embedding.json` into `folder` durably, replacing any.
     pub fn write(&self, folder: &Path) -> Result<()> {
-        let path = folder.join(EMBEDDING_FILE);
+        self.write_index(folder, EMBEDDING_FILE)
+    }
+
+    /// Writes the index file `name` into `folder` durably, replacing any.
+    pub fn write_index(&self, folder: &Path, name: &str) -> Result<()> {
+        let path = folder.join(name);
         let json = serde_json::to_vec_pretty(self).map_err(|e| NnError::record(&path, e))?;
         write_atomic(&path, &json)
     }
+}
+
+/// The index a shard of a sharded embedding run keeps (`embedding.json`
+/// is written once, from all of them, by [`merge_shard_indexes`]).
+pub fn shard_index_file(index: usize, count: usize) -> String {
+    format!("embedding.shard-{index}-of-{count}.json")
+}
+
+/// Merges the indexes of all `count` shards in `folder` into its
+/// `embedding.json` (the same file one process would have written) and
+/// removes them. `Ok(None)` while a shard's index is missing: that shard
+/// has not finished. Shards must agree on the extractor and the width.
+pub fn merge_shard_indexes(folder: &Path, count: usize) -> Result<Option<Embedding>> {
+    let mut merged: Option<Embedding> = None;
+    for index in 0..count {
+        let name = shard_index_file(index, count);
+        let Some(part) = Embedding::read_index(folder, &name)? else {
+            return Ok(None);
+        };
+        match &mut merged {
+            None => merged = Some(part),
+            Some(all) => {
+                if !all.extractor.same_as(&part.extractor)
+                    || (all.width != 0 && part.width != 0 && all.width != part.width)
+                {
+                    return Err(NnError::ShardsDisagree {
+                        folder: folder.to_path_buf(),
+                        shard: name,
+                    });
+                }
+                all.width = all.width.max(part.width);
+                all.slides.extend(part.slides);
+            }
+        }
+    }
+    let Some(all) = merged else {
+        return Ok(None);
+    };
+    all.write(folder)?;
+    for index in 0..count {
+        let path = folder.join(shard_index_file(index, count));
+        if let Err(e) = std::fs::remove_file(&path) {
+            tracing::warn!(file = %path.display(), error = %e, "merged shard index left behind");
+        }
+    }
+    Ok(Some(all))
 }
 
 /// Checks that a slide name (a folder name under the plans or features

@@ -128,6 +128,14 @@ pub enum NnError {
     /// A bags folder has no `embedding.json`.
     #[error("{0} holds no embeddings: make them with `exahealth embed --out {0}`")]
     NoEmbedding(PathBuf),
+    /// The shards of one embedding run used different extractors.
+    #[error("{}: {shard} was embedded with another extractor or width than the other shards", folder.display())]
+    ShardsDisagree {
+        /// The features folder.
+        folder: PathBuf,
+        /// The shard index that differs.
+        shard: String,
+    },
     /// A slide's features file is missing or unreadable.
     #[error("no usable embeddings for slide {slide:?}")]
     BagUnreadable {

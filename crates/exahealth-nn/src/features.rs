@@ -3,13 +3,13 @@
 //! `[patches, width]`, rows in the plan's order, plus string metadata).
 //! These files are the bags that multiple-instance models train on.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use burn::tensor::Device;
 use exahealth_data::loader::SlidePatchSource;
 use ndarray::{Array2, ArrayD, Axis};
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use safetensors::tensor::{Dtype, SafeTensors};
 
 use crate::atomic::write_atomic;
 use crate::data::{tensor_to_array, BatchSource};
@@ -97,11 +97,27 @@ pub fn write_features(
     metadata: &BTreeMap<String, String>,
 ) -> Result<()> {
     let bytes: Vec<u8> = features.iter().flat_map(|v| v.to_le_bytes()).collect();
-    let shape = vec![features.nrows(), features.ncols()];
-    let view = TensorView::new(Dtype::F32, shape, &bytes).map_err(|e| NnError::record(path, e))?;
-    let info: HashMap<String, String> = metadata.clone().into_iter().collect();
-    let encoded = safetensors::serialize([(TENSOR, view)], Some(info))
-        .map_err(|e| NnError::record(path, e))?;
+    // The header by hand rather than `safetensors::serialize`, whose
+    // metadata is a HashMap: its random order made two runs (or the shards
+    // of one job) write different bytes for the same features. Keys here
+    // are sorted (serde_json's map and the BTreeMap), so the file is a
+    // function of its content.
+    let header = serde_json::json!({
+        "__metadata__": metadata,
+        TENSOR: {
+            "dtype": "F32",
+            "shape": [features.nrows(), features.ncols()],
+            "data_offsets": [0, bytes.len()],
+        },
+    });
+    let mut json = serde_json::to_vec(&header).map_err(|e| NnError::record(path, e))?;
+    // Padded with spaces to 8 bytes, as the format's writers do, so the
+    // data that follows is aligned.
+    json.resize(json.len().div_ceil(8) * 8, b' ');
+    let mut encoded = Vec::with_capacity(8 + json.len() + bytes.len());
+    encoded.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    encoded.extend_from_slice(&json);
+    encoded.extend_from_slice(&bytes);
     write_atomic(path, &encoded)
 }
 
@@ -155,6 +171,29 @@ pub fn read_features(path: &Path) -> Result<FeatureFile> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_same_features_always_make_the_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let features = Array2::from_shape_fn((4, 2), |(r, c)| (r * 2 + c) as f32 / 3.0);
+        let metadata: BTreeMap<String, String> =
+            ["slide", "extractor", "plan_sha256", "extractor_sha256"]
+                .iter()
+                .map(|k| (k.to_string(), format!("value of {k}")))
+                .collect();
+        let files: Vec<Vec<u8>> = (0..4)
+            .map(|i| {
+                let path = dir.path().join(format!("{i}.safetensors"));
+                write_features(&path, &features, &metadata).unwrap();
+                std::fs::read(&path).unwrap()
+            })
+            .collect();
+        assert!(files.windows(2).all(|w| w[0] == w[1]));
+        // The header is 8-byte aligned and the data follows it.
+        let header = u64::from_le_bytes(files[0][..8].try_into().unwrap()) as usize;
+        assert_eq!(header % 8, 0);
+        assert_eq!(files[0].len(), 8 + header + 4 * 2 * 4);
+    }
 
     #[test]
     fn features_round_trip_and_bad_files_are_typed_errors() {

@@ -12,6 +12,7 @@ mod image;
 mod predict;
 mod progress;
 mod reports;
+mod shard;
 mod slide;
 mod train;
 

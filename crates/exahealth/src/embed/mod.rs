@@ -3,9 +3,12 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::Args;
-use exahealth_nn::embed::{embed_slides, load_extractor, plan_stems, EmbedEvent, PyTorchExtractor};
+use exahealth_nn::embed::{
+    embed_slides_indexed, load_extractor, plan_stems, EmbedEvent, IndexFile, PyTorchExtractor,
+};
+use exahealth_nn::embedding::{merge_shard_indexes, EMBEDDING_FILE};
 
 use crate::progress;
 
@@ -35,6 +38,12 @@ use crate::progress;
 ///
 /// Slides: every sub-folder of --plans with a patches.csv, or the slide
 /// stems given.
+///
+/// On a cluster, N processes (a Slurm array, `srun -n N`, or --shard I/N)
+/// each embed their part of the slides, split by plan size, into the same
+/// --out; each keeps its own index (embedding.shard-I-of-N.json) and the
+/// last to finish merges them into embedding.json, the file one process
+/// writes. `--merge-shards N` merges by hand (after a lost task reran).
 ///
 /// Examples:
 ///   exahealth slide tile slides/*.svs --mpp 0.5 --size 224 --out tiles
@@ -66,15 +75,52 @@ pub struct EmbedArgs {
     /// Worker threads (default: all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    #[arg(long, value_name = "I/N", help = crate::shard::HELP)]
+    pub shard: Option<String>,
+    /// Only merge the N shard indexes of --out into embedding.json.
+    #[arg(long, value_name = "N", conflicts_with = "shard")]
+    pub merge_shards: Option<usize>,
 }
 
 pub fn run(args: EmbedArgs) -> Result<()> {
+    if let Some(count) = args.merge_shards {
+        return match merge_shard_indexes(&args.out, count)? {
+            Some(e) => {
+                println!(
+                    "{}: {} slides from {count} shards -> {}",
+                    args.out.display(),
+                    e.slides.len(),
+                    args.out.join(EMBEDDING_FILE).display()
+                );
+                Ok(())
+            }
+            None => bail!(
+                "{}: not every one of the {count} shards has finished (an embedding.shard-I-of-{count}.json is missing): rerun that shard",
+                args.out.display()
+            ),
+        };
+    }
+    let shard = crate::shard::detect_for(args.shard.as_deref())?;
     let pytorch = PyTorchExtractor {
         arch: args.arch.clone(),
         size: args.size,
     };
     let (model, extractor) = load_extractor(&args.model, &pytorch)?;
     let stems = plan_stems(&args.plans, &args.slides)?;
+    let stems = crate::shard::select(
+        stems,
+        shard,
+        |stem| crate::shard::bytes_of(&args.plans.join(stem).join("patches.csv")),
+        "slides",
+    );
+    let index = if shard.is_single() {
+        IndexFile::Whole
+    } else {
+        IndexFile::Shard {
+            index: shard.index,
+            count: shard.count,
+        }
+    };
     exahealth_nn::threads::with_threads(args.threads, || -> Result<()> {
         let mut bar: Option<indicatif::ProgressBar> = None;
         let mut on_event = |event: EmbedEvent<'_>| match event {
@@ -101,13 +147,14 @@ pub fn run(args: EmbedArgs) -> Result<()> {
             }
             _ => {}
         };
-        let embedded = embed_slides(
+        let embedded = embed_slides_indexed(
             &model,
             &extractor,
             &args.plans,
             &args.out,
             &stems,
             args.batch,
+            index,
             &mut on_event,
         );
         if let Some(pb) = bar.take() {
@@ -116,5 +163,16 @@ pub fn run(args: EmbedArgs) -> Result<()> {
         embedded?;
         Ok(())
     })??;
+    if let IndexFile::Shard { count, .. } = index {
+        // Whichever shard finds all indexes there merges them; two that
+        // finish together write the same file, atomically.
+        if let Some(e) = merge_shard_indexes(&args.out, count)? {
+            println!(
+                "all {count} shards done: {} slides -> {}",
+                e.slides.len(),
+                args.out.join(EMBEDDING_FILE).display()
+            );
+        }
+    }
     Ok(())
 }

@@ -87,6 +87,10 @@ pub struct PredictArgs {
     /// Whole-slide and MIL modes: level-0 pixels per heatmap pixel.
     #[arg(long, default_value_t = 32)]
     pub heatmap_downsample: u32,
+    /// Whole-slide mode: do shard I of N (0-based) of the slides, split by
+    /// file size (default: from Slurm's variables, else all).
+    #[arg(long, value_name = "I/N", requires = "plans")]
+    pub shard: Option<String>,
     /// ONNX mode: input HEIGHTxWIDTH (default: the model's declared size).
     #[arg(long)]
     pub input_size: Option<String>,
@@ -151,7 +155,14 @@ pub fn run(args: PredictArgs) -> Result<()> {
             heatmap_downsample: args.heatmap_downsample,
             json: args.json,
         };
-        return slides::run(&args.model, &args.inputs, &options);
+        let shard = crate::shard::detect_for(args.shard.as_deref())?;
+        let inputs = crate::shard::select(
+            args.inputs.clone(),
+            shard,
+            |p| crate::shard::bytes_of(p),
+            "slides",
+        );
+        return slides::run(&args.model, &inputs, &options);
     }
     let spec = ModelSpec::read(&args.model)?;
     if spec.task != Task::Classification {

@@ -32,6 +32,10 @@ use std::time::Instant;
 /// same file is skipped, and patch files already written are kept.
 /// See docs/patch-plans.md for the file format.
 ///
+/// On a cluster, N processes (a Slurm array, `srun -n N`, or --shard I/N
+/// by hand) each take their part of the slides, split by file size; their
+/// folders together are what one process writes (docs/scale.md).
+///
 /// Example: exahealth slide tile slides/*.svs --mpp 0.5 --size 256 --out patches/
 #[derive(Args)]
 #[command(group(ArgGroup::new("resolution").required(true)
@@ -98,6 +102,8 @@ pub struct TileArgs {
     /// Print a JSON summary (for scripts) instead of text.
     #[arg(long)]
     pub json: bool,
+    #[arg(long, value_name = "I/N", help = crate::shard::HELP)]
+    pub shard: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -178,6 +184,14 @@ pub fn run(a: TileArgs) -> Result<()> {
             );
         }
     }
+    // Every shard checks the whole list above, so all agree on the names.
+    let shard = crate::shard::detect_for(a.shard.as_deref())?;
+    let slides = crate::shard::select(
+        a.slides.clone(),
+        shard,
+        |p| crate::shard::bytes_of(p),
+        "slides",
+    );
     std::fs::create_dir_all(&a.out)
         .with_context(|| format!("cannot create output folder {}", a.out.display()))?;
     let threads = a
@@ -189,14 +203,14 @@ pub fn run(a: TileArgs) -> Result<()> {
         .context("cannot start worker threads")?;
 
     let multi = MultiProgress::new();
-    let slides_bar = multi.add(progress::bar(a.slides.len() as u64, "slides"));
+    let slides_bar = multi.add(progress::bar(slides.len() as u64, "slides"));
     let patches_bar = if a.format == TileFormat::Coords {
         ProgressBar::hidden()
     } else {
         multi.add(progress::bar(0, "patches"))
     };
     let summaries: Vec<SlideSummary> = pool.install(|| {
-        a.slides
+        slides
             .par_iter()
             .map(|path| {
                 let start = Instant::now();

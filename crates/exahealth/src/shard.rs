@@ -1,0 +1,70 @@
+//! `--shard I/N` and Slurm: which of a command's slides this process does.
+//! The split is by size (`exahealth_dist::balance`), the same in every
+//! process, so the shards of one job never overlap and need not talk.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use exahealth_dist::{balance, Shard};
+
+/// The help of every `--shard` flag.
+pub const HELP: &str = "Do shard I of N (0-based) of the slides, split by file size; \
+    default: a Slurm array task's (SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT) \
+    or step task's (SLURM_PROCID of SLURM_NTASKS) place, else all";
+
+/// This process's shard: `flag`, else Slurm's variables, else the only one.
+pub fn detect(flag: Option<&str>) -> Result<Shard> {
+    Ok(Shard::detect(flag, &|name| std::env::var(name).ok())?)
+}
+
+/// The items of `shard`, weighed by `weight`, in their order; says on
+/// stderr which part it takes when the job is split.
+pub fn select<T>(items: Vec<T>, shard: Shard, weight: impl Fn(&T) -> u64, what: &str) -> Vec<T> {
+    if shard.is_single() {
+        return items;
+    }
+    let weights: Vec<u64> = items.iter().map(&weight).collect();
+    let mine = balance::items_of(&weights, shard);
+    let total = items.len();
+    let bytes: u64 = mine.iter().map(|&i| weights[i]).sum();
+    let all: u64 = weights.iter().sum();
+    let mut keep = vec![false; total];
+    for &i in &mine {
+        keep[i] = true;
+    }
+    let chosen: Vec<T> = items
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(item, k)| k.then_some(item))
+        .collect();
+    eprintln!(
+        "shard {shard}: {} of {total} {what} ({:.1} of {:.1} MB)",
+        chosen.len(),
+        bytes as f64 / 1e6,
+        all as f64 / 1e6
+    );
+    chosen
+}
+
+/// Bytes on disk of a slide: its file, or every file of a DICOM folder.
+pub fn bytes_of(path: &Path) -> u64 {
+    if path.is_dir() {
+        std::fs::read_dir(path)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter_map(|e| e.metadata().ok())
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0)
+    } else {
+        std::fs::metadata(path).map_or(0, |m| m.len())
+    }
+}
+
+/// Turns a shard flag's error into one that names the flag.
+pub fn detect_for(flag: Option<&str>) -> Result<Shard> {
+    detect(flag).context("cannot tell this process's shard")
+}
