@@ -10,7 +10,8 @@ pub enum DistError {
         /// What was given.
         text: String,
     },
-    /// Slurm's variables name an impossible place in the job.
+    /// Slurm's or an MPI launcher's variables name an impossible place in
+    /// the job.
     #[error("{variable}={value}: {problem}")]
     BadEnvironment {
         /// The variable at fault.

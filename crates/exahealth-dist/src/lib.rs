@@ -5,8 +5,10 @@
 //! does not share a process with ten biopsies. Each process learns its
 //! place from, in order: an explicit `--shard I/N`, a Slurm array job
 //! (`SLURM_ARRAY_TASK_ID` counted from `SLURM_ARRAY_TASK_MIN`, out of
-//! `SLURM_ARRAY_TASK_COUNT`), a Slurm step (`SLURM_PROCID` of
-//! `SLURM_NTASKS`); without any of them it is the only one.
+//! `SLURM_ARRAY_TASK_COUNT`), an MPI launcher (`mpirun -np N`: OpenMPI's
+//! `OMPI_COMM_WORLD_RANK`/`SIZE`, MPICH's `PMI_RANK`/`PMI_SIZE`), a Slurm
+//! step (`SLURM_PROCID` of `SLURM_NTASKS`); without any of them it is the
+//! only one.
 //!
 //! ```no_run
 //! use exahealth_dist::{balance, Shard};
@@ -25,15 +27,20 @@
 //!
 //! The collectives of data-parallel training (barrier, broadcast,
 //! all-reduce) are the [`World`] trait; [`SingleProcess`] is the world of
-//! one. dist moves plain `f32` buffers and bytes, and knows nothing of
-//! models or files.
+//! one, and `MpiWorld` (feature `mpi`, rsmpi over the system's OpenMPI or
+//! MPICH) the world `mpirun` or `srun` starts. dist moves plain `f32`
+//! buffers and bytes, and knows nothing of models or files.
 #![forbid(unsafe_code)]
 
 pub mod balance;
 mod error;
+#[cfg(feature = "mpi")]
+mod mpi_world;
 mod shard;
 mod world;
 
 pub use error::DistError;
+#[cfg(feature = "mpi")]
+pub use mpi_world::MpiWorld;
 pub use shard::{Shard, ShardSource};
 pub use world::{SingleProcess, World};

@@ -14,6 +14,9 @@ pub enum ShardSource {
     Flag,
     /// A Slurm array job: one task per shard.
     SlurmArray,
+    /// An MPI launcher's ranks (`mpirun -np N`): OpenMPI's
+    /// `OMPI_COMM_WORLD_RANK`/`SIZE` or MPICH's `PMI_RANK`/`PMI_SIZE`.
+    MpiLauncher,
     /// A Slurm job step: one task per shard (`srun -n N`).
     SlurmStep,
 }
@@ -67,7 +70,8 @@ impl Shard {
     }
 
     /// The shard of this process: `flag` (`I/N`) if given, else a Slurm
-    /// array task, else a Slurm step task, else the only shard. `env`
+    /// array task, else an MPI launcher's rank (`mpirun`, also under
+    /// Slurm), else a Slurm step task, else the only shard. `env`
     /// reads a variable (`|name| std::env::var(name).ok()` in a program;
     /// a map in tests).
     pub fn detect(
@@ -105,6 +109,16 @@ impl Shard {
                     problem: "below SLURM_ARRAY_TASK_MIN",
                 })?;
             return in_range(index, count, "SLURM_ARRAY_TASK_ID", ShardSource::SlurmArray);
+        }
+        for (rank, size) in [
+            ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"),
+            ("PMI_RANK", "PMI_SIZE"),
+        ] {
+            if let (Some(id), Some(count)) = (env(rank), env(size)) {
+                let index = number(rank, &id)?;
+                let count = number(size, &count)?;
+                return in_range(index, count, rank, ShardSource::MpiLauncher);
+            }
         }
         if let (Some(id), Some(count)) = (env("SLURM_PROCID"), env("SLURM_NTASKS")) {
             let index = number("SLURM_PROCID", &id)?;

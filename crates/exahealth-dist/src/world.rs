@@ -4,8 +4,10 @@ use crate::DistError;
 
 /// The processes of one job and what they do together. Every process of
 /// the job calls each collective in the same order; a process that fails
-/// ends the job (`abort`) rather than leaving the others waiting.
-pub trait World: Send + Sync {
+/// ends the job (`abort`) rather than leaving the others waiting. A world
+/// belongs to the thread that made it (MPI's communicators are not shared
+/// between threads here).
+pub trait World {
     /// This process, `0..size()`.
     fn rank(&self) -> usize;
     /// How many processes the job has.

@@ -100,3 +100,25 @@ fn step_tasks_and_the_lone_process() {
     assert_eq!(s, Shard::SINGLE);
     assert!(s.is_single());
 }
+
+#[test]
+fn mpi_launchers_give_the_rank() {
+    let s = Shard::detect(
+        None,
+        &env(&[
+            ("OMPI_COMM_WORLD_RANK", "1"),
+            ("OMPI_COMM_WORLD_SIZE", "2"),
+            ("SLURM_PROCID", "0"),
+            ("SLURM_NTASKS", "1"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        (s.index, s.count, s.source),
+        (1, 2, ShardSource::MpiLauncher)
+    );
+    let s = Shard::detect(None, &env(&[("PMI_RANK", "3"), ("PMI_SIZE", "4")])).unwrap();
+    assert_eq!((s.index, s.count), (3, 4));
+    let e = Shard::detect(None, &env(&[("PMI_RANK", "4"), ("PMI_SIZE", "4")])).unwrap_err();
+    assert!(e.to_string().starts_with("PMI_RANK=4"), "{e}");
+}

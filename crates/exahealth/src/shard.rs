@@ -9,8 +9,9 @@ use exahealth_dist::{balance, Shard};
 
 /// The help of every `--shard` flag.
 pub const HELP: &str = "Do shard I of N (0-based) of the slides, split by file size; \
-    default: a Slurm array task's (SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT) \
-    or step task's (SLURM_PROCID of SLURM_NTASKS) place, else all";
+    default: the place of a Slurm array task (SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT), \
+    of an MPI rank (mpirun: OMPI_COMM_WORLD_RANK or PMI_RANK) or of a Slurm step task \
+    (SLURM_PROCID of SLURM_NTASKS), else all";
 
 /// This process's shard: `flag`, else Slurm's variables, else the only one.
 pub fn detect(flag: Option<&str>) -> Result<Shard> {
