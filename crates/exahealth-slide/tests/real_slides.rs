@@ -223,6 +223,50 @@ fn dicom_series_from_folder_or_any_file() {
     assert!(p > 28.0, "DICOM and SVS of one scan differ: PSNR {p}");
 }
 
+/// `file` without its first (0008,0008) Image Type element, which sits in
+/// the top-level data set (explicit VR little endian) of these files.
+fn without_image_type(file: &[u8]) -> Vec<u8> {
+    let at = file
+        .windows(6)
+        .position(|w| w == [0x08, 0x00, 0x08, 0x00, b'C', b'S'])
+        .expect("an Image Type element");
+    let len = u16::from_le_bytes([file[at + 6], file[at + 7]]) as usize;
+    let mut out = file[..at].to_vec();
+    out.extend_from_slice(&file[at + 8 + len..]);
+    out
+}
+
+/// Converters in the wild drop Image Type; a file that still declares its
+/// total pixel matrix is read as a pyramid level (with a warning), so the
+/// same slide opens with the same levels and pixels.
+#[test]
+fn dicom_levels_without_image_type_still_open() {
+    let Some(dir) = common::testdata() else {
+        return;
+    };
+    let folder = dir.join("wsi/dicom-wsi/cmu-1-small-region");
+    let tmp = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(&folder).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(
+            tmp.path().join(path.file_name().unwrap()),
+            without_image_type(&bytes),
+        )
+        .unwrap();
+    }
+    let original = Slide::open(&folder).unwrap();
+    let stripped = Slide::open(tmp.path()).unwrap();
+    assert_eq!(stripped.level_dimensions(), original.level_dimensions());
+    assert_eq!(stripped.property("dicom.ImageType"), None);
+    let a = original.read_region(700, 900, 0, 256, 256).unwrap();
+    let b = stripped.read_region(700, 900, 0, 256, 256).unwrap();
+    assert!(a.data == b.data, "the same pixels");
+    // By one of its files, too.
+    let one = Slide::open(tmp.path().join("level-3-frames-0-1.dcm")).unwrap();
+    assert_eq!(one.level_count(), 12);
+}
+
 #[test]
 fn dicom_jpegls_frames_equal_uncompressed_frames() {
     let Some(dir) = common::testdata() else {

@@ -220,6 +220,33 @@ fn group_fragments(fragments: &[(u64, u64)], bot: &[u64]) -> Option<Vec<(u64, u6
     Some(out)
 }
 
+/// What an instance is to the slide: `VOLUME`, `LABEL`, `OVERVIEW` or
+/// `THUMBNAIL`, from the third value of Image Type (0008,0008). Files in
+/// the wild omit Image Type or cut it short; one that still declares a
+/// total pixel matrix (0048,0006/0007) is a pyramid level, read with a
+/// warning, as OpenSlide and pydicom-based readers do.
+fn kind_of(inst: &Instance) -> Option<&str> {
+    if let Some(kind) = inst.image_type.get(2).filter(|t| !t.is_empty()) {
+        return Some(kind.as_str());
+    }
+    let has_matrix = inst.header.u32(tag(0x0048, 0x0006)).is_some()
+        && inst.header.u32(tag(0x0048, 0x0007)).is_some();
+    has_matrix.then_some("VOLUME")
+}
+
+/// [`kind_of`], saying so when the kind was guessed.
+fn kind_of_logged(inst: &Instance) -> Option<&str> {
+    let kind = kind_of(inst);
+    if kind.is_some() && inst.image_type.get(2).is_none_or(|t| t.is_empty()) {
+        tracing::warn!(
+            file = %inst.path.display(),
+            "no VOLUME/LABEL value in Image Type (0008,0008): read as a pyramid level, \
+             since it declares a total pixel matrix"
+        );
+    }
+    kind
+}
+
 /// One DICOM file of the series, parsed.
 struct Instance {
     path: PathBuf,
@@ -633,7 +660,7 @@ fn series_files(path: &Path) -> Result<Vec<Instance>> {
         Some(s) => s,
         None => instances
             .iter()
-            .filter(|i| i.image_type.get(2).is_some_and(|t| t == "VOLUME"))
+            .filter(|i| kind_of(i) == Some("VOLUME"))
             .max_by_key(|i| i.total.0 * i.total.1)
             .map(|i| i.header.string(tag(0x0020, 0x000E)))
             .ok_or_else(|| SlideError::UnknownFormat {
@@ -653,7 +680,7 @@ pub(crate) fn open(path: &Path) -> Result<Parts> {
     let mut associated: BTreeMap<String, Box<dyn AssociatedSource>> = BTreeMap::new();
     let mut first_header = None;
     for inst in instances {
-        let kind = inst.image_type.get(2).cloned().unwrap_or_default();
+        let kind = kind_of_logged(&inst).unwrap_or_default().to_string();
         let name = match kind.as_str() {
             "VOLUME" => {
                 first_header.get_or_insert_with(|| inst.header.clone());
