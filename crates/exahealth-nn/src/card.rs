@@ -301,6 +301,10 @@ pub struct ModelCard {
     /// Epochs trained.
     #[serde(default)]
     pub epochs: Option<u64>,
+    /// Data-parallel processes that trained the model (absent: one); the
+    /// global batch was the run's batch size times this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ranks: Option<u64>,
     /// Software versions.
     pub versions: Versions,
     /// Seconds since the Unix epoch when the card was written.
@@ -328,6 +332,7 @@ impl ModelCard {
             seed: None,
             timings: BTreeMap::new(),
             epochs: None,
+            ranks: None,
             versions: Versions::current(),
             created_unix_s: unix_now(),
         }

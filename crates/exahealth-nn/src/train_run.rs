@@ -11,7 +11,9 @@ use crate::model_folder::{write_run_outputs, FinishedRun, ModelSpec, Task};
 use crate::models::Architecture;
 use crate::prepare::{from_bags, from_plans, from_yaml, Shape};
 use crate::run_file::{RunFile, TrainingData};
-use crate::train::{train, Event, History, Monitor, Run};
+use exahealth_dist::{SingleProcess, World};
+
+use crate::train::{train_in, Event, History, Monitor, Run};
 use crate::workflow_error::{WorkflowError, WorkflowResult};
 use crate::NnError;
 
@@ -57,6 +59,19 @@ pub struct TrainedRun {
 pub fn train_run_file(
     path: &Path,
     resume: bool,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> WorkflowResult<TrainedRun> {
+    train_run_file_in(path, resume, &SingleProcess, on_event)
+}
+
+/// [`train_run_file`] as one rank of a data-parallel job
+/// ([`crate::train::train_in`]): every rank reads the run file and its
+/// data, rank 0 alone writes the model folder, and the card records the
+/// number of ranks.
+pub fn train_run_file_in(
+    path: &Path,
+    resume: bool,
+    world: &dyn World,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> WorkflowResult<TrainedRun> {
     let text = exahealth_base::budget::read_file(path, MAX_RUN_FILE_BYTES).map_err(|source| {
@@ -131,7 +146,9 @@ pub fn train_run_file(
         path: output.clone(),
         source,
     })?;
-    spec.write(&output)?;
+    if world.is_root() {
+        spec.write(&output)?;
+    }
 
     let device = crate::cpu_train_device();
     device.seed(config.seed);
@@ -143,19 +160,22 @@ pub fn train_run_file(
         out_dir: Some(&output),
         resume,
     };
-    let outcome = train(model, &config, run, &device, on_event)?;
-    write_run_outputs(
-        &output,
-        &FinishedRun {
-            spec: &spec,
-            config: &config,
-            data: &prepared.card,
-            history: &outcome.history,
-            best: outcome.best,
-            parameters,
-            valid_split: &run_file.valid_split,
-        },
-    )?;
+    let outcome = train_in(model, &config, run, world, &device, on_event)?;
+    if world.is_root() {
+        write_run_outputs(
+            &output,
+            &FinishedRun {
+                spec: &spec,
+                config: &config,
+                data: &prepared.card,
+                history: &outcome.history,
+                best: outcome.best,
+                parameters,
+                valid_split: &run_file.valid_split,
+                ranks: world.size(),
+            },
+        )?;
+    }
     Ok(TrainedRun {
         output,
         spec,

@@ -31,6 +31,8 @@ pub struct FinishedRun<'a> {
     pub parameters: usize,
     /// The name of the validation split, the card's metrics key.
     pub valid_split: &'a str,
+    /// The processes that trained it (data-parallel ranks; 1 alone).
+    pub ranks: usize,
 }
 
 /// Writes `curves.png` and `model_card.json` into the model folder `output`.
@@ -80,6 +82,7 @@ fn card(run: &FinishedRun<'_>) -> WorkflowResult<ModelCard> {
     let mut card = ModelCard::new(spec.task.name(), architecture, spec.classes.clone(), input);
     card.weights = Some(WEIGHTS_FILE.into());
     card.seed = Some(run.config.seed);
+    card.ranks = (run.ranks > 1).then_some(run.ranks as u64);
     card.epochs = Some(run.history.epochs.len() as u64);
     let fingerprint = hash_files(&run.data.root, &run.data.files)
         .map_err(|e| WorkflowError::Fingerprint(Box::new(e)))?;

@@ -3,6 +3,7 @@
 //! validation metric, a per-epoch metrics log, and crash-safe checkpoints
 //! from which `resume` continues exactly where an interrupted run stopped.
 
+mod allreduce;
 mod checkpoint;
 mod evaluate;
 mod history;
@@ -12,7 +13,7 @@ pub use crate::weights::{load_weights, save_weights};
 pub use checkpoint::{Checkpoint, CheckpointState};
 pub use evaluate::{argmax, evaluate, Evaluation};
 pub use history::{EpochRecord, History};
-pub use trainer::{train, Event, Run, TrainOutcome};
+pub use trainer::{train, train_in, Event, Run, TrainOutcome};
 
 use serde::{Deserialize, Serialize};
 

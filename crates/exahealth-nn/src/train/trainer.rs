@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use burn::optim::GradientsParams;
 use burn::tensor::Device;
+use exahealth_dist::{SingleProcess, World};
 
 use super::checkpoint::{Checkpoint, CheckpointState};
 use super::evaluate::evaluate;
@@ -104,6 +105,32 @@ pub fn train<M: Model>(
     device: &Device,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<TrainOutcome<M>> {
+    train_in(model, config, run, &SingleProcess, device, on_event)
+}
+
+/// [`train`] as one rank of a data-parallel job: every rank starts from
+/// the same weights (the same seeded initialisation, or the same
+/// checkpoint), draws the same shuffled order, takes its contiguous share
+/// of every global batch of `batch_size` x ranks samples, and steps with
+/// the gradient of the whole global batch (its share's gradient weighted
+/// by its sample count, averaged in one all-reduce), so N ranks with
+/// batch b follow one process with batch N x b. Batch-norm statistics are
+/// each rank's own (not synchronised). Validation runs whole on every
+/// rank, so every rank takes the same early-stopping decision; rank 0
+/// alone writes the history, checkpoints and weights. A rank whose call
+/// fails must end the job (`World::abort`): the others would wait for it
+/// in the next all-reduce.
+pub fn train_in<M: Model>(
+    model: M,
+    config: &TrainConfig,
+    run: Run<'_>,
+    world: &dyn World,
+    device: &Device,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<TrainOutcome<M>> {
+    let (rank, ranks) = (world.rank(), world.size().max(1));
+    let writer = rank == 0;
+    let global_batch = config.batch_size.saturating_mul(ranks);
     let n = run.train.len();
     if n == 0 {
         return Err(NnError::EmptyData("training set".into()));
@@ -124,7 +151,7 @@ pub fn train<M: Model>(
             "early stopping needs validation data".into(),
         ));
     }
-    let steps_per_epoch = n.div_ceil(config.batch_size);
+    let steps_per_epoch = n.div_ceil(global_batch);
     let schedule = LrSchedule {
         base_lr: config.lr,
         schedule: config.schedule.clone(),
@@ -187,11 +214,28 @@ pub fn train<M: Model>(
         });
         let mut loss_sum = 0.0;
         let mut lr = config.lr;
-        for (b, chunk) in order.chunks(config.batch_size).enumerate() {
-            let batch = run.train.training_batch(chunk, epoch)?;
+        for (b, chunk) in order.chunks(global_batch).enumerate() {
+            // This rank's contiguous share; a rank left without a sample
+            // (a last batch smaller than the job) steps on the first one
+            // with weight 0, so that it still joins the all-reduce.
+            let share = &chunk[chunk.len() * rank / ranks..chunk.len() * (rank + 1) / ranks];
+            let (part, mine) = match share {
+                [] => (&chunk[..1], 0),
+                _ => (share, share.len()),
+            };
+            let batch = run.train.training_batch(part, epoch)?;
             let output = model.output(&batch.inputs, device)?;
             let loss = config.loss.compute(&output, &batch.targets, device)?;
-            let value = f64::from(loss.clone().into_scalar::<f32>());
+            let mut value = f64::from(loss.clone().into_scalar::<f32>());
+            if ranks > 1 {
+                // The global batch's mean loss, the same on every rank, so
+                // that every rank takes the same decision below.
+                let mut weighted = [value as f32 * mine as f32];
+                world
+                    .all_reduce_sum(&mut weighted)
+                    .map_err(|e| NnError::Config(format!("data-parallel step: {e}")))?;
+                value = f64::from(weighted[0]) / chunk.len() as f64;
+            }
             if !value.is_finite() {
                 return Err(NnError::Config(format!(
                     "the loss diverged ({value}) at epoch {epoch}, batch {}: lower the learning rate or clip gradients",
@@ -199,7 +243,10 @@ pub fn train<M: Model>(
                 )));
             }
             lr = schedule.lr_at(state.step);
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+            if ranks > 1 {
+                grads = super::allreduce::average(world, &model, grads, mine, chunk.len())?;
+            }
             model = optimizer.step(lr, model, grads);
             state.step += 1;
             loss_sum += value * chunk.len() as f64;
@@ -241,7 +288,7 @@ pub fn train<M: Model>(
                 state.best_epoch = Some(epoch);
                 state.bad_epochs = 0;
                 let snapshot = model.valid();
-                if let Some(dir) = run.out_dir {
+                if let (Some(dir), true) = (run.out_dir, writer) {
                     save_weights(&snapshot, &dir.join("best.safetensors"))?;
                 }
                 best_model = Some(snapshot);
@@ -255,10 +302,10 @@ pub fn train<M: Model>(
         record.seconds = started.elapsed().as_secs_f64();
         state.epoch = epoch;
         state.history.epochs.push(record);
-        if let Some(dir) = run.out_dir {
+        if let (Some(dir), true) = (run.out_dir, writer) {
             state.history.write(dir)?;
         }
-        if let Some(ck) = &checkpoint {
+        if let (Some(ck), true) = (&checkpoint, writer) {
             ck.save(&model, &optimizer, &mut state)?;
         }
         if let Some(r) = state.history.epochs.last() {
@@ -272,7 +319,7 @@ pub fn train<M: Model>(
         }
     }
     let final_model = best_model.unwrap_or_else(|| model.valid());
-    if let Some(dir) = run.out_dir {
+    if let (Some(dir), true) = (run.out_dir, writer) {
         save_weights(&final_model, &dir.join(crate::weights::WEIGHTS_FILE))?;
     }
     Ok(TrainOutcome {

@@ -3,10 +3,13 @@
 
 use std::path::PathBuf;
 
+#[cfg(feature = "mpi")]
+use anyhow::Context;
 use anyhow::Result;
 use clap::Args;
+use exahealth_dist::{Shard, ShardSource, SingleProcess, World};
 use exahealth_nn::train::Event;
-use exahealth_nn::train_run::train_run_file;
+use exahealth_nn::train_run::{train_run_file_in, TrainedRun};
 
 use crate::progress;
 
@@ -98,45 +101,104 @@ pub struct TrainArgs {
 }
 
 pub fn run(args: TrainArgs) -> Result<()> {
-    let trained = exahealth_nn::threads::with_threads(args.threads, || {
-        let pb = progress::bar(0, "train");
-        pb.set_style(
-            indicatif::ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        let mut on_event = |e: Event<'_>| match e {
-            Event::Resumed { epoch } => pb.println(format!("resumed after epoch {epoch}")),
-            Event::EpochStart {
-                epoch,
-                epochs,
-                batches,
-            } => {
-                pb.reset();
-                pb.set_length(batches as u64);
-                pb.set_prefix(format!("epoch {epoch}/{epochs}"));
-            }
-            Event::Batch { loss, lr, .. } => {
-                pb.set_message(format!("loss {loss:.4} lr {lr:.2e}"));
-                pb.inc(1);
-            }
-            Event::EpochEnd(r) => pb.println(format!(
-                "epoch {}: train loss {:.4}, val loss {}, val accuracy {}, val Dice {} ({:.1} s)",
-                r.epoch,
-                r.train_loss,
-                fmt(r.val_loss),
-                fmt(r.val_accuracy),
-                fmt(r.val_dice),
-                r.seconds
-            )),
-            Event::EarlyStop { epoch, best_epoch } => pb.println(format!(
-                "early stop after epoch {epoch} (best: {best_epoch:?})"
-            )),
-        };
-        let trained = train_run_file(&args.config, args.resume, &mut on_event);
-        pb.finish_and_clear();
-        trained
-    })??;
+    let world = world()?;
+    if world.size() == 1 {
+        let trained = exahealth_nn::threads::with_threads(args.threads, || {
+            train_printing(&args, &SingleProcess)
+        })??;
+        return report(&trained);
+    }
+    // Under MPI the collectives stay on the thread that started MPI: the
+    // worker count goes to rayon's global pool instead of a scoped one.
+    if args.threads > 0 {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(args.threads)
+            .build_global();
+    }
+    match train_printing(&args, world.as_ref()) {
+        Ok(trained) if world.is_root() => report(&trained),
+        Ok(_) => Ok(()),
+        // The other ranks would wait for this one in the next all-reduce.
+        Err(e) => world.abort(1, &format!("{e:#}")),
+    }
+}
+
+/// The job this process belongs to: MPI's world when an MPI launcher
+/// (`mpirun`, `srun`) started more than one process, else this process.
+fn world() -> Result<Box<dyn World>> {
+    let place = Shard::detect(None, &|name| std::env::var(name).ok())?;
+    let launched = matches!(
+        place.source,
+        ShardSource::MpiLauncher | ShardSource::SlurmStep
+    );
+    if !launched || place.count == 1 {
+        return Ok(Box::new(SingleProcess));
+    }
+    #[cfg(feature = "mpi")]
+    {
+        let world = exahealth_dist::MpiWorld::init().context("MPI was already started")?;
+        Ok(Box::new(world))
+    }
+    #[cfg(not(feature = "mpi"))]
+    anyhow::bail!(
+        "started as rank {} of {} by an MPI launcher, but this exahealth was built without MPI: \
+         build it with `cargo build --release -p exahealth --features mpi` (docs/scale.md)",
+        place.index,
+        place.count
+    )
+}
+
+/// Trains, with the progress bar and epoch lines on rank 0 only.
+fn train_printing(args: &TrainArgs, world: &dyn World) -> Result<TrainedRun> {
+    let pb = if world.is_root() {
+        progress::bar(0, "train")
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let say = |line: String| {
+        if world.is_root() {
+            pb.println(line);
+        }
+    };
+    let mut on_event = |e: Event<'_>| match e {
+        Event::Resumed { epoch } => say(format!("resumed after epoch {epoch}")),
+        Event::EpochStart {
+            epoch,
+            epochs,
+            batches,
+        } => {
+            pb.reset();
+            pb.set_length(batches as u64);
+            pb.set_prefix(format!("epoch {epoch}/{epochs}"));
+        }
+        Event::Batch { loss, lr, .. } => {
+            pb.set_message(format!("loss {loss:.4} lr {lr:.2e}"));
+            pb.inc(1);
+        }
+        Event::EpochEnd(r) => say(format!(
+            "epoch {}: train loss {:.4}, val loss {}, val accuracy {}, val Dice {} ({:.1} s)",
+            r.epoch,
+            r.train_loss,
+            fmt(r.val_loss),
+            fmt(r.val_accuracy),
+            fmt(r.val_dice),
+            r.seconds
+        )),
+        Event::EarlyStop { epoch, best_epoch } => say(format!(
+            "early stop after epoch {epoch} (best: {best_epoch:?})"
+        )),
+    };
+    let trained = train_run_file_in(&args.config, args.resume, world, &mut on_event);
+    pb.finish_and_clear();
+    Ok(trained?)
+}
+
+fn report(trained: &TrainedRun) -> Result<()> {
     match trained.best {
         Some((v, epoch)) => println!(
             "best {:?} {v:.4} at epoch {epoch}; model in {}",
