@@ -28,6 +28,17 @@ pub enum NnError {
         /// What Burn or the JSON codec reported.
         message: String,
     },
+    /// A checkpoint of a data-parallel run resumed with another number of
+    /// ranks (the global batch, and so every later step, would change).
+    #[error("{}: written by a run of {saved} rank(s), resumed with {now}: resume with the same number (mpirun -np {saved}), or train afresh without --resume", checkpoint.display())]
+    RanksMismatch {
+        /// The checkpoint folder.
+        checkpoint: PathBuf,
+        /// Ranks of the run that wrote it.
+        saved: usize,
+        /// Ranks of this run.
+        now: usize,
+    },
     /// No checkpoint exists where one was expected.
     #[error("no checkpoint in {0}: train first, or drop --resume")]
     NoCheckpoint(PathBuf),

@@ -221,6 +221,51 @@ fn a_save_torn_by_a_crash_leaves_the_previous_checkpoint() {
         .is_err());
 }
 
+/// A checkpoint records the ranks of its run: resuming with another count
+/// would change the global batch of every later step, so it is refused
+/// with what to do; checkpoints written before the field read as one rank.
+#[test]
+fn a_checkpoint_resumes_only_with_its_number_of_ranks() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let train_set = common::shapes(8, 32, 3);
+    let dir = tempfile::tempdir().unwrap();
+    let device = cpu_train_device();
+    let run = |resume| Run {
+        train: &train_set,
+        valid: None,
+        out_dir: Some(dir.path()),
+        resume,
+    };
+    let cfg = config(1);
+    train(fresh(), &cfg, run(false), &device, &mut |_| {}).unwrap();
+    let ck_dir = dir.path().join("checkpoint");
+    let state_path = ck_dir.join("checkpoint.json");
+    let mut state: serde_json::Value =
+        serde_json::from_slice(&fs::read(&state_path).unwrap()).unwrap();
+    assert_eq!(state["ranks"], 1);
+    // As a 2-rank run would have written it.
+    state["ranks"] = serde_json::json!(2);
+    fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
+    let e = train(fresh(), &cfg, run(true), &device, &mut |_| {}).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            NnError::RanksMismatch {
+                saved: 2,
+                now: 1,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("mpirun -np 2"), "{e}");
+    // Without the field (an older checkpoint): one rank, resumes.
+    state.as_object_mut().unwrap().remove("ranks");
+    fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
+    let again = train(fresh(), &cfg, run(true), &device, &mut |_| {}).unwrap();
+    assert_eq!(again.history.epochs.len(), 1);
+}
+
 #[test]
 fn safetensors_weights_round_trip_and_reject_other_architectures() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());

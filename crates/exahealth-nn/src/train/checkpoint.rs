@@ -55,6 +55,15 @@ pub struct CheckpointState {
     pub model_file: String,
     /// Optimiser record file name in the checkpoint folder.
     pub optimizer_file: String,
+    /// Data-parallel ranks of the run (absent in older checkpoints: 1).
+    /// A resume must use as many: the global batch, and so the steps, are
+    /// `batch_size` x ranks.
+    #[serde(default = "one_rank")]
+    pub ranks: usize,
+}
+
+fn one_rank() -> usize {
+    1
 }
 
 /// A checkpoint folder.

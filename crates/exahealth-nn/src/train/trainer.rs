@@ -176,10 +176,18 @@ pub fn train_in<M: Model>(
         config: config.clone(),
         model_file: String::new(),
         optimizer_file: String::new(),
+        ranks,
     };
     let mut best_model: Option<M> = None;
     if let (true, Some(ck)) = (run.resume, &checkpoint) {
         if let Some(saved) = ck.load_state()? {
+            if saved.ranks != ranks {
+                return Err(NnError::RanksMismatch {
+                    checkpoint: ck.dir().to_path_buf(),
+                    saved: saved.ranks,
+                    now: ranks,
+                });
+            }
             if saved.config.epochs > config.epochs || saved.config.seed != config.seed {
                 tracing::warn!(
                     "resuming with a different seed or fewer epochs than the checkpoint's run"
