@@ -24,6 +24,18 @@ fn main() {
     world.all_reduce_mean(&mut mean).unwrap();
     assert!(mean.iter().all(|&m| (m - ranks / size as f32).abs() < 1e-6));
 
+    // Counts beyond f32's 2^24 stay exact; maxima; doubles.
+    let mut counts = vec![(1u64 << 40) + rank as u64, 7];
+    world.all_reduce_sum_u64(&mut counts).unwrap();
+    assert_eq!(counts[0], (size as u64) * (1u64 << 40) + ranks as u64);
+    assert_eq!(counts[1], 7 * size as u64);
+    let mut most = [rank as u64, 3];
+    world.all_reduce_max_u64(&mut most).unwrap();
+    assert_eq!(most, [size as u64 - 1, 3]);
+    let mut doubles = [0.1f64 * rank as f64];
+    world.all_reduce_sum_f64(&mut doubles).unwrap();
+    assert!((doubles[0] - 0.1 * f64::from(ranks)).abs() < 1e-12);
+
     // Broadcast of bytes whose length only the root knows.
     let mut bytes = if rank == 0 {
         b"plan of rank 0".to_vec()

@@ -5,12 +5,12 @@ use mpi::collective::SystemOperation;
 use mpi::datatype::PartitionMut;
 use mpi::environment::Universe;
 use mpi::topology::SimpleCommunicator;
-use mpi::traits::{Communicator, CommunicatorCollectives, Root};
+use mpi::traits::{Communicator, CommunicatorCollectives, Equivalence, Root};
 
 use crate::{DistError, World};
 
-/// Floats per all-reduce call: large buffers go in pieces, so the copy
-/// each piece needs stays at 16 MiB.
+/// Values per all-reduce call: large buffers go in pieces, so the copy
+/// each piece needs stays at 16 MiB of floats (32 of doubles and counts).
 const CHUNK: usize = 4 << 20;
 
 /// The processes `mpirun`/`srun` started; MPI is finalised when this is
@@ -34,6 +34,34 @@ impl MpiWorld {
 
     fn root(&self, root: usize) -> mpi::topology::Process<'_> {
         self.world.process_at_rank(root as i32)
+    }
+
+    /// An all-reduce of `values` in place, in pieces of [`CHUNK`], after
+    /// checking that every rank passes the same length (MPI would read
+    /// past a shorter buffer).
+    fn reduce<T>(&self, values: &mut [T], op: SystemOperation) -> Result<(), DistError>
+    where
+        T: Equivalence + Copy,
+    {
+        let mine = values.len() as u64;
+        let (mut longest, mut shortest) = (0u64, 0u64);
+        self.world
+            .all_reduce_into(&mine, &mut longest, SystemOperation::max());
+        self.world
+            .all_reduce_into(&mine, &mut shortest, SystemOperation::min());
+        if longest != shortest {
+            return Err(DistError::LengthMismatch {
+                operation: "all-reduce",
+                mine: values.len(),
+                rank: usize::MAX,
+                theirs: if mine == longest { shortest } else { longest } as usize,
+            });
+        }
+        for chunk in values.chunks_mut(CHUNK) {
+            let send = chunk.to_vec();
+            self.world.all_reduce_into(&send[..], chunk, op);
+        }
+        Ok(())
     }
 }
 
@@ -60,28 +88,19 @@ impl World for MpiWorld {
     }
 
     fn all_reduce_sum(&self, values: &mut [f32]) -> Result<(), DistError> {
-        // Every rank must pass the same length, or MPI reads past a buffer.
-        let mine = values.len() as u64;
-        let mut longest = 0u64;
-        self.world
-            .all_reduce_into(&mine, &mut longest, SystemOperation::max());
-        let mut shortest = 0u64;
-        self.world
-            .all_reduce_into(&mine, &mut shortest, SystemOperation::min());
-        if longest != shortest {
-            return Err(DistError::LengthMismatch {
-                operation: "all-reduce",
-                mine: values.len(),
-                rank: usize::MAX,
-                theirs: if mine == longest { shortest } else { longest } as usize,
-            });
-        }
-        for chunk in values.chunks_mut(CHUNK) {
-            let send = chunk.to_vec();
-            self.world
-                .all_reduce_into(&send[..], chunk, SystemOperation::sum());
-        }
-        Ok(())
+        self.reduce(values, SystemOperation::sum())
+    }
+
+    fn all_reduce_sum_f64(&self, values: &mut [f64]) -> Result<(), DistError> {
+        self.reduce(values, SystemOperation::sum())
+    }
+
+    fn all_reduce_sum_u64(&self, values: &mut [u64]) -> Result<(), DistError> {
+        self.reduce(values, SystemOperation::sum())
+    }
+
+    fn all_reduce_max_u64(&self, values: &mut [u64]) -> Result<(), DistError> {
+        self.reduce(values, SystemOperation::max())
     }
 
     fn gather(&self, root: usize, bytes: &[u8]) -> Result<Option<Vec<Vec<u8>>>, DistError> {

@@ -19,6 +19,13 @@ pub trait World {
     /// Element-wise sum of `values` over all processes, in place in every
     /// process; all must pass the same length.
     fn all_reduce_sum(&self, values: &mut [f32]) -> Result<(), DistError>;
+    /// Element-wise sum of `f64` values over all processes, in place.
+    fn all_reduce_sum_f64(&self, values: &mut [f64]) -> Result<(), DistError>;
+    /// Element-wise sum of counts over all processes, in place (exact,
+    /// where an `f32` sum stops counting at 2^24).
+    fn all_reduce_sum_u64(&self, values: &mut [u64]) -> Result<(), DistError>;
+    /// Element-wise maximum of counts over all processes, in place.
+    fn all_reduce_max_u64(&self, values: &mut [u64]) -> Result<(), DistError>;
     /// Every process's `bytes`, in rank order, at `root` (`None` elsewhere).
     fn gather(&self, root: usize, bytes: &[u8]) -> Result<Option<Vec<Vec<u8>>>, DistError>;
     /// Ends every process of the job with `code`, after printing `message`.
@@ -62,6 +69,18 @@ impl World for SingleProcess {
     }
 
     fn all_reduce_sum(&self, _values: &mut [f32]) -> Result<(), DistError> {
+        Ok(())
+    }
+
+    fn all_reduce_sum_f64(&self, _values: &mut [f64]) -> Result<(), DistError> {
+        Ok(())
+    }
+
+    fn all_reduce_sum_u64(&self, _values: &mut [u64]) -> Result<(), DistError> {
+        Ok(())
+    }
+
+    fn all_reduce_max_u64(&self, _values: &mut [u64]) -> Result<(), DistError> {
         Ok(())
     }
 

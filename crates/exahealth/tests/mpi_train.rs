@@ -119,6 +119,24 @@ fn two_ranks_with_batch_b_follow_one_process_with_batch_2b() {
         }
     }
     assert!(worst <= 1e-4, "weights differ by up to {worst}");
+    // Validation is split across the ranks and its sums added: the same
+    // per-epoch figures as one process.
+    let history = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(root.join(name).join("history.json")).unwrap())
+            .unwrap()
+    };
+    let (h1, h2) = (history("single"), history("ranks"));
+    for (a, b) in h1["epochs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(h2["epochs"].as_array().unwrap())
+    {
+        for key in ["train_loss", "val_loss", "val_accuracy"] {
+            let (x, y) = (a[key].as_f64().unwrap(), b[key].as_f64().unwrap());
+            assert!((x - y).abs() <= 1e-5, "{key}: {x} vs {y}");
+        }
+    }
     let card: serde_json::Value =
         serde_json::from_slice(&std::fs::read(root.join("ranks/model_card.json")).unwrap())
             .unwrap();

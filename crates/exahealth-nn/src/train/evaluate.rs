@@ -1,6 +1,7 @@
 //! The validation pass: loss, accuracy or Dice over a whole data source.
 
 use burn::tensor::{Device, Tensor};
+use exahealth_dist::{SingleProcess, World};
 
 use crate::data::{BatchSource, Targets};
 use crate::error::{NnError, Result};
@@ -55,11 +56,27 @@ pub fn evaluate<M: Model>(
     loss: &LossConfig,
     device: &Device,
 ) -> Result<Evaluation> {
+    evaluate_in(model, source, batch_size, loss, &SingleProcess, device)
+}
+
+/// [`evaluate`] shared by the ranks of a data-parallel job: each scores
+/// its contiguous share of the samples, and the sums (loss, hits,
+/// confusion, Dice overlaps) are added across ranks, so every rank gets
+/// the evaluation of the whole source.
+pub fn evaluate_in<M: Model>(
+    model: &M,
+    source: &dyn BatchSource,
+    batch_size: usize,
+    loss: &LossConfig,
+    world: &dyn World,
+    device: &Device,
+) -> Result<Evaluation> {
     let n = source.len();
     if n == 0 {
         return Err(NnError::EmptyData("validation set".into()));
     }
-    let indices: Vec<usize> = (0..n).collect();
+    let (rank, ranks) = (world.rank(), world.size().max(1));
+    let indices: Vec<usize> = (n * rank / ranks..n * (rank + 1) / ranks).collect();
     let mut loss_sum = 0.0;
     let mut correct = 0usize;
     let mut confusion: Vec<Vec<u64>> = Vec::new();
@@ -105,6 +122,39 @@ pub fn evaluate<M: Model>(
                 }
             }
             _ => {}
+        }
+    }
+    if ranks > 1 {
+        let reduce = |e: exahealth_dist::DistError| {
+            NnError::Config(format!("data-parallel validation: {e}"))
+        };
+        // A rank with no sample saw no output: agree on the sizes first.
+        let mut sizes = [
+            confusion.len() as u64,
+            overlap.len() as u64,
+            u64::from(classification),
+        ];
+        world.all_reduce_max_u64(&mut sizes).map_err(reduce)?;
+        let (c, m) = (sizes[0] as usize, sizes[1] as usize);
+        classification = sizes[2] == 1;
+        confusion.resize(c, vec![0; c]);
+        confusion.iter_mut().for_each(|row| row.resize(c, 0));
+        overlap.resize(m, (0, 0));
+        let mut counts: Vec<u64> = std::iter::once(correct as u64)
+            .chain(confusion.iter().flatten().copied())
+            .chain(overlap.iter().flat_map(|&(i, t)| [i, t]))
+            .collect();
+        world.all_reduce_sum_u64(&mut counts).map_err(reduce)?;
+        let mut loss_total = [loss_sum];
+        world.all_reduce_sum_f64(&mut loss_total).map_err(reduce)?;
+        loss_sum = loss_total[0];
+        let mut it = counts.into_iter();
+        correct = it.next().unwrap_or(0) as usize;
+        for cell in confusion.iter_mut().flatten() {
+            *cell = it.next().unwrap_or(0);
+        }
+        for pair in overlap.iter_mut() {
+            *pair = (it.next().unwrap_or(0), it.next().unwrap_or(0));
         }
     }
     let dice = (!overlap.is_empty()).then(|| {

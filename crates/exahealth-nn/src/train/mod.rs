@@ -11,7 +11,7 @@ mod trainer;
 
 pub use crate::weights::{load_weights, save_weights};
 pub use checkpoint::{Checkpoint, CheckpointState};
-pub use evaluate::{argmax, evaluate, Evaluation};
+pub use evaluate::{argmax, evaluate, evaluate_in, Evaluation};
 pub use history::{EpochRecord, History};
 pub use trainer::{train, train_in, Event, Run, TrainOutcome};
 

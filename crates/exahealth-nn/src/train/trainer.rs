@@ -8,7 +8,7 @@ use burn::tensor::Device;
 use exahealth_dist::{SingleProcess, World};
 
 use super::checkpoint::{Checkpoint, CheckpointState};
-use super::evaluate::evaluate;
+use super::evaluate::evaluate_in;
 use super::history::{EpochRecord, History};
 use super::TrainConfig;
 use crate::data::BatchSource;
@@ -115,9 +115,10 @@ pub fn train<M: Model>(
 /// the gradient of the whole global batch (its share's gradient weighted
 /// by its sample count, averaged in one all-reduce), so N ranks with
 /// batch b follow one process with batch N x b. Batch-norm statistics are
-/// each rank's own (not synchronised). Validation runs whole on every
-/// rank, so every rank takes the same early-stopping decision; rank 0
-/// alone writes the history, checkpoints and weights. A rank whose call
+/// each rank's own (not synchronised). Validation is split the same way
+/// and its sums added across ranks, so every rank takes the same
+/// early-stopping decision; rank 0 alone writes the history, checkpoints
+/// and weights. A rank whose call
 /// fails must end the job (`World::abort`): the others would wait for it
 /// in the next all-reduce.
 pub fn train_in<M: Model>(
@@ -275,11 +276,12 @@ pub fn train_in<M: Model>(
             seconds: 0.0,
         };
         if let Some(valid) = run.valid {
-            let eval = evaluate(
+            let eval = evaluate_in(
                 &model.valid(),
                 valid,
                 config.batch_size,
                 &config.loss,
+                world,
                 &plain,
             )?;
             record.val_loss = Some(eval.loss);
