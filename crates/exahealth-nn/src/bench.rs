@@ -13,6 +13,7 @@ use crate::error::{NnError, Result};
 use crate::loss::cross_entropy;
 use crate::models::{ResNet, ResNetConfig, SmallCnn, SmallCnnConfig};
 use crate::threads::with_threads;
+use exahealth_dist::{SingleProcess, World};
 
 /// The benchmarked networks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -67,8 +68,10 @@ pub struct BenchResult {
     pub backend: &'static str,
     /// Wall-clock seconds of the timed steps.
     pub seconds: f64,
-    /// Images per second over the timed steps.
+    /// Images per second over the timed steps, of all ranks together.
     pub images_per_s: f64,
+    /// Data-parallel ranks that trained together (1: this process alone).
+    pub ranks: usize,
 }
 
 #[allow(clippy::large_enum_variant)] // one value per run
@@ -122,13 +125,36 @@ fn finish(mode: &'static str, config: BenchConfig, seconds: f64) -> BenchResult 
         backend: "flex",
         seconds,
         images_per_s: (config.batch * config.steps) as f64 / seconds.max(f64::MIN_POSITIVE),
+        ranks: 1,
     }
 }
 
 /// Images per second of training steps on the CPU backend.
 pub fn bench_train(config: BenchConfig) -> Result<BenchResult> {
     check(&config)?;
-    with_threads(config.threads, || {
+    with_threads(config.threads, || train_steps(config, &SingleProcess))?
+}
+
+/// [`bench_train`] as one rank of a data-parallel job: every rank steps on
+/// its own batch of `config.batch` images and the gradients are averaged
+/// with one all-reduce per step, as `train_in` does; `images_per_s` counts
+/// the images of all ranks. Runs on the calling thread (MPI's), on
+/// rayon's global pool: size it before (`config.threads` is not applied).
+pub fn bench_train_in(config: BenchConfig, world: &dyn World) -> Result<BenchResult> {
+    check(&config)?;
+    if world.size() <= 1 {
+        return bench_train(config);
+    }
+    train_steps(config, world)
+}
+
+fn train_steps(config: BenchConfig, world: &dyn World) -> Result<BenchResult> {
+    let ranks = world.size().max(1);
+    let barrier = |w: &dyn World| {
+        w.barrier()
+            .map_err(|e| NnError::Config(format!("data-parallel benchmark: {e}")))
+    };
+    {
         let device = Device::flex().autodiff();
         device.seed(0);
         let mut net = Net::new(config.model, &device)?;
@@ -139,32 +165,46 @@ pub fn bench_train(config: BenchConfig) -> Result<BenchResult> {
             Distribution::Uniform(0.0, net.classes() as f64),
             &device,
         );
-        let mut step = |net: Net| -> Net {
+        let mut step = |net: Net| -> Result<Net> {
             macro_rules! step {
                 ($m:expr, $wrap:path) => {{
                     let logits = $m.forward(x.clone());
                     let loss = cross_entropy(logits, y.clone(), None, 0.0, &device);
                     // Reading the loss, as a training loop does, waits for the forward pass.
                     let _ = loss.clone().into_scalar::<f32>();
-                    let grads = GradientsParams::from_grads(loss.backward(), &$m);
+                    let mut grads = GradientsParams::from_grads(loss.backward(), &$m);
+                    if ranks > 1 {
+                        grads = crate::train::allreduce::average(
+                            world,
+                            &$m,
+                            grads,
+                            config.batch,
+                            config.batch * ranks,
+                        )?;
+                    }
                     $wrap(optim.step(1e-3, $m, grads))
                 }};
             }
-            match net {
+            Ok(match net {
                 Net::Small(m) => step!(m, Net::Small),
                 Net::Res(m) => step!(m, Net::Res),
-            }
+            })
         };
-        net = step(net);
+        net = step(net)?;
+        barrier(world)?;
         let started = Instant::now();
         for _ in 0..config.steps {
-            net = step(net);
+            net = step(net)?;
         }
         device
             .sync()
             .map_err(|e| NnError::Config(format!("device error: {e:?}")))?;
-        Ok(finish("train", config, started.elapsed().as_secs_f64()))
-    })?
+        barrier(world)?;
+        let mut result = finish("train", config, started.elapsed().as_secs_f64());
+        result.images_per_s *= ranks as f64;
+        result.ranks = ranks;
+        Ok(result)
+    }
 }
 
 /// Images per second of forward passes (no autodiff) on the CPU backend.

@@ -1,11 +1,12 @@
-//! `--shard I/N` and Slurm: which of a command's slides this process does.
-//! The split is by size (`exahealth_dist::balance`), the same in every
-//! process, so the shards of one job never overlap and need not talk.
+//! `--shard I/N`, Slurm and MPI launchers: which of a command's slides this
+//! process does (the split is by size, `exahealth_dist::balance`, the same
+//! in every process, so the shards of one job never overlap and need not
+//! talk), and the world data-parallel training runs in.
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use exahealth_dist::{balance, Shard};
+use exahealth_dist::{balance, Shard, ShardSource, SingleProcess, World};
 
 /// The help of every `--shard` flag.
 pub const HELP: &str = "Do shard I of N (0-based) of the slides, split by file size; \
@@ -68,4 +69,29 @@ pub fn bytes_of(path: &Path) -> u64 {
 /// Turns a shard flag's error into one that names the flag.
 pub fn detect_for(flag: Option<&str>) -> Result<Shard> {
     detect(flag).context("cannot tell this process's shard")
+}
+
+/// The job this process belongs to: MPI's world when an MPI launcher
+/// (`mpirun`, `srun`) started more than one process, else this process.
+pub fn world() -> Result<Box<dyn World>> {
+    let place = Shard::detect(None, &|name| std::env::var(name).ok())?;
+    let launched = matches!(
+        place.source,
+        ShardSource::MpiLauncher | ShardSource::SlurmStep
+    );
+    if !launched || place.count == 1 {
+        return Ok(Box::new(SingleProcess));
+    }
+    #[cfg(feature = "mpi")]
+    {
+        let world = exahealth_dist::MpiWorld::init().context("MPI was already started")?;
+        Ok(Box::new(world))
+    }
+    #[cfg(not(feature = "mpi"))]
+    anyhow::bail!(
+        "started as rank {} of {} by an MPI launcher, but this exahealth was built without MPI: \
+         build it with `cargo build --release -p exahealth --features mpi` (docs/scale.md)",
+        place.index,
+        place.count
+    )
 }

@@ -3,7 +3,7 @@
 //! validation metric, a per-epoch metrics log, and crash-safe checkpoints
 //! from which `resume` continues exactly where an interrupted run stopped.
 
-mod allreduce;
+pub(crate) mod allreduce;
 mod checkpoint;
 mod evaluate;
 mod history;

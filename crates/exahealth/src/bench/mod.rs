@@ -72,7 +72,27 @@ fn run_nn(a: NnBenchArgs, train: bool) -> Result<()> {
         threads: a.threads,
     };
     let r = if train {
-        exahealth_nn::bench::bench_train(config)?
+        // Under mpirun (a build with `--features mpi`): every rank trains
+        // on its own batch, gradients averaged per step; the images/s of
+        // all ranks, printed once.
+        let world = crate::shard::world()?;
+        if world.size() > 1 {
+            if a.threads > 0 {
+                let _ = rayon::ThreadPoolBuilder::new()
+                    .num_threads(a.threads)
+                    .build_global();
+            }
+            let r = match exahealth_nn::bench::bench_train_in(config, world.as_ref()) {
+                Ok(r) => r,
+                Err(e) => world.abort(1, &format!("{e:#}")),
+            };
+            if !world.is_root() {
+                return Ok(());
+            }
+            r
+        } else {
+            exahealth_nn::bench::bench_train(config)?
+        }
     } else {
         exahealth_nn::bench::bench_infer(config)?
     };
@@ -80,12 +100,13 @@ fn run_nn(a: NnBenchArgs, train: bool) -> Result<()> {
         println!("{}", serde_json::to_string(&r)?);
     } else {
         println!(
-            "{} {:?} batch {} size {} threads {}: {:.2} images/s ({} steps in {:.2} s, {}, {} layers)",
+            "{} {:?} batch {} size {} threads {} ranks {}: {:.2} images/s ({} steps in {:.2} s, {}, {} layers)",
             r.mode,
             a.model,
             a.batch,
             a.size,
             a.threads,
+            r.ranks,
             r.images_per_s,
             a.steps,
             r.seconds,

@@ -3,11 +3,9 @@
 
 use std::path::PathBuf;
 
-#[cfg(feature = "mpi")]
-use anyhow::Context;
 use anyhow::Result;
 use clap::Args;
-use exahealth_dist::{Shard, ShardSource, SingleProcess, World};
+use exahealth_dist::{SingleProcess, World};
 use exahealth_nn::train::Event;
 use exahealth_nn::train_run::{train_run_file_in, TrainedRun};
 
@@ -101,7 +99,7 @@ pub struct TrainArgs {
 }
 
 pub fn run(args: TrainArgs) -> Result<()> {
-    let world = world()?;
+    let world = crate::shard::world()?;
     if world.size() == 1 {
         let trained = exahealth_nn::threads::with_threads(args.threads, || {
             train_printing(&args, &SingleProcess)
@@ -121,31 +119,6 @@ pub fn run(args: TrainArgs) -> Result<()> {
         // The other ranks would wait for this one in the next all-reduce.
         Err(e) => world.abort(1, &format!("{e:#}")),
     }
-}
-
-/// The job this process belongs to: MPI's world when an MPI launcher
-/// (`mpirun`, `srun`) started more than one process, else this process.
-fn world() -> Result<Box<dyn World>> {
-    let place = Shard::detect(None, &|name| std::env::var(name).ok())?;
-    let launched = matches!(
-        place.source,
-        ShardSource::MpiLauncher | ShardSource::SlurmStep
-    );
-    if !launched || place.count == 1 {
-        return Ok(Box::new(SingleProcess));
-    }
-    #[cfg(feature = "mpi")]
-    {
-        let world = exahealth_dist::MpiWorld::init().context("MPI was already started")?;
-        Ok(Box::new(world))
-    }
-    #[cfg(not(feature = "mpi"))]
-    anyhow::bail!(
-        "started as rank {} of {} by an MPI launcher, but this exahealth was built without MPI: \
-         build it with `cargo build --release -p exahealth --features mpi` (docs/scale.md)",
-        place.index,
-        place.count
-    )
 }
 
 /// Trains, with the progress bar and epoch lines on rank 0 only.
