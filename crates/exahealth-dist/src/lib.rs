@@ -7,7 +7,7 @@
 //! (`SLURM_ARRAY_TASK_ID` counted from `SLURM_ARRAY_TASK_MIN`, out of
 //! `SLURM_ARRAY_TASK_COUNT`), an MPI launcher (`mpirun -np N`: OpenMPI's
 //! `OMPI_COMM_WORLD_RANK`/`SIZE`, MPICH's `PMI_RANK`/`PMI_SIZE`), a Slurm
-//! step (`SLURM_PROCID` of `SLURM_NTASKS`); without any of them it is the
+//! step (`SLURM_PROCID` of `SLURM_STEP_NUM_TASKS`); without any of them it is the
 //! only one.
 //!
 //! ```no_run

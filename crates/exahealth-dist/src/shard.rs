@@ -17,7 +17,8 @@ pub enum ShardSource {
     /// An MPI launcher's ranks (`mpirun -np N`): OpenMPI's
     /// `OMPI_COMM_WORLD_RANK`/`SIZE` or MPICH's `PMI_RANK`/`PMI_SIZE`.
     MpiLauncher,
-    /// A Slurm job step: one task per shard (`srun -n N`).
+    /// A Slurm job step: one task per shard (`srun -n N`; `SLURM_PROCID` of
+    /// `SLURM_STEP_NUM_TASKS`).
     SlurmStep,
 }
 
@@ -120,9 +121,12 @@ impl Shard {
                 return in_range(index, count, rank, ShardSource::MpiLauncher);
             }
         }
-        if let (Some(id), Some(count)) = (env("SLURM_PROCID"), env("SLURM_NTASKS")) {
+        // SLURM_STEP_NUM_TASKS, not SLURM_NTASKS: a batch script run
+        // outside `srun` has SLURM_PROCID=0 and SLURM_NTASKS of the whole
+        // allocation, and would otherwise do one part of the work alone.
+        if let (Some(id), Some(count)) = (env("SLURM_PROCID"), env("SLURM_STEP_NUM_TASKS")) {
             let index = number("SLURM_PROCID", &id)?;
-            let count = number("SLURM_NTASKS", &count)?;
+            let count = number("SLURM_STEP_NUM_TASKS", &count)?;
             return in_range(index, count, "SLURM_PROCID", ShardSource::SlurmStep);
         }
         Ok(Shard::SINGLE)

@@ -57,7 +57,7 @@ fn array_tasks_count_from_the_first_task() {
             ("SLURM_ARRAY_TASK_ID", "0"),
             ("SLURM_ARRAY_TASK_COUNT", "2"),
             ("SLURM_PROCID", "0"),
-            ("SLURM_NTASKS", "1"),
+            ("SLURM_STEP_NUM_TASKS", "1"),
         ]),
     )
     .unwrap();
@@ -80,7 +80,7 @@ fn impossible_slurm_variables_are_errors_that_name_them() {
             ("SLURM_ARRAY_TASK_COUNT", "4"),
             ("SLURM_ARRAY_TASK_STEP", "2"),
         ],
-        &[("SLURM_PROCID", "2"), ("SLURM_NTASKS", "2")],
+        &[("SLURM_PROCID", "2"), ("SLURM_STEP_NUM_TASKS", "2")],
     ];
     for pairs in cases {
         let e = Shard::detect(None, &env(pairs)).unwrap_err();
@@ -94,7 +94,11 @@ fn impossible_slurm_variables_are_errors_that_name_them() {
 
 #[test]
 fn step_tasks_and_the_lone_process() {
-    let s = Shard::detect(None, &env(&[("SLURM_PROCID", "1"), ("SLURM_NTASKS", "3")])).unwrap();
+    let s = Shard::detect(
+        None,
+        &env(&[("SLURM_PROCID", "1"), ("SLURM_STEP_NUM_TASKS", "3")]),
+    )
+    .unwrap();
     assert_eq!((s.index, s.count, s.source), (1, 3, ShardSource::SlurmStep));
     let s = Shard::detect(None, &env(&[])).unwrap();
     assert_eq!(s, Shard::SINGLE);
@@ -109,7 +113,7 @@ fn mpi_launchers_give_the_rank() {
             ("OMPI_COMM_WORLD_RANK", "1"),
             ("OMPI_COMM_WORLD_SIZE", "2"),
             ("SLURM_PROCID", "0"),
-            ("SLURM_NTASKS", "1"),
+            ("SLURM_STEP_NUM_TASKS", "1"),
         ]),
     )
     .unwrap();
@@ -121,4 +125,12 @@ fn mpi_launchers_give_the_rank() {
     assert_eq!((s.index, s.count), (3, 4));
     let e = Shard::detect(None, &env(&[("PMI_RANK", "4"), ("PMI_SIZE", "4")])).unwrap_err();
     assert!(e.to_string().starts_with("PMI_RANK=4"), "{e}");
+}
+
+/// A batch script run outside `srun` sees SLURM_PROCID=0 and the
+/// allocation's SLURM_NTASKS: it is not one task of N, it is the job.
+#[test]
+fn a_batch_script_outside_srun_is_the_whole_job() {
+    let s = Shard::detect(None, &env(&[("SLURM_PROCID", "0"), ("SLURM_NTASKS", "4")])).unwrap();
+    assert_eq!(s, Shard::SINGLE);
 }

@@ -12,7 +12,7 @@ use exahealth_dist::{balance, Shard, ShardSource, SingleProcess, World};
 pub const HELP: &str = "Do shard I of N (0-based) of the slides, split by file size; \
     default: the place of a Slurm array task (SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT), \
     of an MPI rank (mpirun: OMPI_COMM_WORLD_RANK or PMI_RANK) or of a Slurm step task \
-    (SLURM_PROCID of SLURM_NTASKS), else all";
+    (SLURM_PROCID of SLURM_STEP_NUM_TASKS), else all";
 
 /// This process's shard: `flag`, else Slurm's variables, else the only one.
 pub fn detect(flag: Option<&str>) -> Result<Shard> {
@@ -74,7 +74,16 @@ pub fn detect_for(flag: Option<&str>) -> Result<Shard> {
 /// The job this process belongs to: MPI's world when an MPI launcher
 /// (`mpirun`, `srun`) started more than one process, else this process.
 pub fn world() -> Result<Box<dyn World>> {
-    let place = Shard::detect(None, &|name| std::env::var(name).ok())?;
+    // An array task's number says which slides it takes, not that it
+    // shares a model with others: only a launcher's ranks train together
+    // (also when `srun -n N` runs inside an array task).
+    let place = Shard::detect(None, &|name| {
+        if name.starts_with("SLURM_ARRAY_") {
+            None
+        } else {
+            std::env::var(name).ok()
+        }
+    })?;
     let launched = matches!(
         place.source,
         ShardSource::MpiLauncher | ShardSource::SlurmStep
