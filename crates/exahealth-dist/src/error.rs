@@ -22,15 +22,23 @@ pub enum DistError {
         problem: &'static str,
     },
     /// Buffers of different lengths were handed to one collective.
-    #[error("{operation}: this process has {mine} values, rank {rank} has {theirs}")]
+    #[error("{operation}: this process has {mine} values, another rank {other}")]
     LengthMismatch {
         /// The collective.
         operation: &'static str,
         /// The length here.
         mine: usize,
-        /// The other rank.
-        rank: usize,
-        /// Its length.
-        theirs: usize,
+        /// The length of another rank (the longest or the shortest).
+        other: usize,
+    },
+    /// A buffer larger than the collective can carry.
+    #[error("{operation}: {bytes} bytes from one rank, at most {limit}")]
+    TooLarge {
+        /// The collective.
+        operation: &'static str,
+        /// The size here.
+        bytes: usize,
+        /// The most it takes.
+        limit: usize,
     },
 }

@@ -53,8 +53,7 @@ impl MpiWorld {
             return Err(DistError::LengthMismatch {
                 operation: "all-reduce",
                 mine: values.len(),
-                rank: usize::MAX,
-                theirs: if mine == longest { shortest } else { longest } as usize,
+                other: if mine == longest { shortest } else { longest } as usize,
             });
         }
         for chunk in values.chunks_mut(CHUNK) {
@@ -104,11 +103,10 @@ impl World for MpiWorld {
     }
 
     fn gather(&self, root: usize, bytes: &[u8]) -> Result<Option<Vec<Vec<u8>>>, DistError> {
-        let len = i32::try_from(bytes.len()).map_err(|_| DistError::LengthMismatch {
-            operation: "gather (at most 2 GiB per rank)",
-            mine: bytes.len(),
-            rank: self.rank(),
-            theirs: i32::MAX as usize,
+        let len = i32::try_from(bytes.len()).map_err(|_| DistError::TooLarge {
+            operation: "gather",
+            bytes: bytes.len(),
+            limit: i32::MAX as usize,
         })?;
         let process = self.root(root);
         if self.rank() != root {

@@ -27,7 +27,7 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use exahealth_data::loader::SlidePatchSource;
 use exahealth_data::plan::Plan;
@@ -404,7 +404,7 @@ pub fn embed_slides_indexed(
 
 /// One slide's folder: its features and the plan's patch list they follow.
 fn write_slide(
-    target: &PathBuf,
+    target: &Path,
     slide: &Path,
     extractor: &Extractor,
     plan_sha256: &str,
@@ -412,7 +412,7 @@ fn write_slide(
     features: &ndarray::Array2<f32>,
 ) -> WorkflowResult<()> {
     std::fs::create_dir_all(target).map_err(|source| NnError::CreateDir {
-        path: target.clone(),
+        path: target.to_path_buf(),
         source,
     })?;
     let metadata = BTreeMap::from([

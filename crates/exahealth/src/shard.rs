@@ -16,7 +16,8 @@ pub const HELP: &str = "Do shard I of N (0-based) of the slides, split by file s
 
 /// This process's shard: `flag`, else Slurm's variables, else the only one.
 pub fn detect(flag: Option<&str>) -> Result<Shard> {
-    Ok(Shard::detect(flag, &|name| std::env::var(name).ok())?)
+    Shard::detect(flag, &|name| std::env::var(name).ok())
+        .context("cannot tell this process's shard")
 }
 
 /// The items of `shard`, weighed by `weight`, in their order; says on
@@ -26,18 +27,19 @@ pub fn select<T>(items: Vec<T>, shard: Shard, weight: impl Fn(&T) -> u64, what: 
         return items;
     }
     let weights: Vec<u64> = items.iter().map(&weight).collect();
-    let mine = balance::items_of(&weights, shard);
+    let shard_of = balance::assign(&weights, shard.count);
     let total = items.len();
-    let bytes: u64 = mine.iter().map(|&i| weights[i]).sum();
     let all: u64 = weights.iter().sum();
-    let mut keep = vec![false; total];
-    for &i in &mine {
-        keep[i] = true;
-    }
+    let bytes: u64 = weights
+        .iter()
+        .zip(&shard_of)
+        .filter(|&(_, &s)| s == shard.index)
+        .map(|(w, _)| w)
+        .sum();
     let chosen: Vec<T> = items
         .into_iter()
-        .zip(keep)
-        .filter_map(|(item, k)| k.then_some(item))
+        .zip(shard_of)
+        .filter_map(|(item, s)| (s == shard.index).then_some(item))
         .collect();
     eprintln!(
         "shard {shard}: {} of {total} {what} ({:.1} of {:.1} MB)",
@@ -64,11 +66,6 @@ pub fn bytes_of(path: &Path) -> u64 {
     } else {
         std::fs::metadata(path).map_or(0, |m| m.len())
     }
-}
-
-/// Turns a shard flag's error into one that names the flag.
-pub fn detect_for(flag: Option<&str>) -> Result<Shard> {
-    detect(flag).context("cannot tell this process's shard")
 }
 
 /// The job this process belongs to: MPI's world when an MPI launcher
@@ -103,4 +100,25 @@ pub fn world() -> Result<Box<dyn World>> {
         place.index,
         place.count
     )
+}
+
+/// Runs one rank's part of a multi-rank job (`world.size() > 1`) on this
+/// thread, MPI's: the worker count goes to rayon's global pool instead of
+/// a scoped one. A rank that fails ends the job with its message, since
+/// the others would wait for it in their next collective. `None` on ranks
+/// other than 0, which print nothing.
+pub fn on_rank<T>(
+    world: &dyn World,
+    threads: usize,
+    work: impl FnOnce(&dyn World) -> Result<T>,
+) -> Option<T> {
+    if threads > 0 {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global();
+    }
+    match work(world) {
+        Ok(value) => world.is_root().then_some(value),
+        Err(e) => world.abort(1, &format!("{e:#}")),
+    }
 }

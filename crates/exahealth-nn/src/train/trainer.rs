@@ -118,9 +118,8 @@ pub fn train<M: Model>(
 /// each rank's own (not synchronised). Validation is split the same way
 /// and its sums added across ranks, so every rank takes the same
 /// early-stopping decision; rank 0 alone writes the history, checkpoints
-/// and weights. A rank whose call
-/// fails must end the job (`World::abort`): the others would wait for it
-/// in the next all-reduce.
+/// and weights. A rank whose call fails must end the job
+/// (`World::abort`): the others would wait for it in the next all-reduce.
 pub fn train_in<M: Model>(
     model: M,
     config: &TrainConfig,

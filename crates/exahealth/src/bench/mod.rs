@@ -77,19 +77,13 @@ fn run_nn(a: NnBenchArgs, train: bool) -> Result<()> {
         // all ranks, printed once.
         let world = crate::shard::world()?;
         if world.size() > 1 {
-            if a.threads > 0 {
-                let _ = rayon::ThreadPoolBuilder::new()
-                    .num_threads(a.threads)
-                    .build_global();
+            let ran = crate::shard::on_rank(world.as_ref(), a.threads, |w| {
+                Ok(exahealth_nn::bench::bench_train_in(config, w)?)
+            });
+            match ran {
+                Some(r) => r,
+                None => return Ok(()),
             }
-            let r = match exahealth_nn::bench::bench_train_in(config, world.as_ref()) {
-                Ok(r) => r,
-                Err(e) => world.abort(1, &format!("{e:#}")),
-            };
-            if !world.is_root() {
-                return Ok(());
-            }
-            r
         } else {
             exahealth_nn::bench::bench_train(config)?
         }

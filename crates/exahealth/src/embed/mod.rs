@@ -100,7 +100,7 @@ pub fn run(args: EmbedArgs) -> Result<()> {
             ),
         };
     }
-    let shard = crate::shard::detect_for(args.shard.as_deref())?;
+    let shard = crate::shard::detect(args.shard.as_deref())?;
     let pytorch = PyTorchExtractor {
         arch: args.arch.clone(),
         size: args.size,

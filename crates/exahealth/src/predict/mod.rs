@@ -155,7 +155,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
             heatmap_downsample: args.heatmap_downsample,
             json: args.json,
         };
-        let shard = crate::shard::detect_for(args.shard.as_deref())?;
+        let shard = crate::shard::detect(args.shard.as_deref())?;
         let inputs = crate::shard::select(
             args.inputs.clone(),
             shard,

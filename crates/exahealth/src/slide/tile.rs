@@ -185,7 +185,7 @@ pub fn run(a: TileArgs) -> Result<()> {
         }
     }
     // Every shard checks the whole list above, so all agree on the names.
-    let shard = crate::shard::detect_for(a.shard.as_deref())?;
+    let shard = crate::shard::detect(a.shard.as_deref())?;
     let slides = crate::shard::select(
         a.slides.clone(),
         shard,

@@ -106,18 +106,9 @@ pub fn run(args: TrainArgs) -> Result<()> {
         })??;
         return report(&trained);
     }
-    // Under MPI the collectives stay on the thread that started MPI: the
-    // worker count goes to rayon's global pool instead of a scoped one.
-    if args.threads > 0 {
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(args.threads)
-            .build_global();
-    }
-    match train_printing(&args, world.as_ref()) {
-        Ok(trained) if world.is_root() => report(&trained),
-        Ok(_) => Ok(()),
-        // The other ranks would wait for this one in the next all-reduce.
-        Err(e) => world.abort(1, &format!("{e:#}")),
+    match crate::shard::on_rank(world.as_ref(), args.threads, |w| train_printing(&args, w)) {
+        Some(trained) => report(&trained),
+        None => Ok(()),
     }
 }
 
